@@ -1,0 +1,2 @@
+// Placeholder until the command table lands.
+int main() { return 0; }

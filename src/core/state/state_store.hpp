@@ -1,0 +1,102 @@
+#pragma once
+// The state store: one directory per container under the root (default /run/hako), holding
+// state.json and the exec socket the waiting init listens on. Commands on one container are
+// serialised by an flock on its directory; different containers never block each other.
+#include <sys/types.h>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sys/unique_fd.hpp"
+
+namespace hako::state {
+
+enum class Status { creating, created, running, paused, stopped };
+std::string_view status_name(Status status);
+
+// Everything persisted in state.json. The OCI fields come first; the rest is what hako itself
+// needs to find the container again.
+struct ContainerState {
+    std::string oci_version;
+    std::string id;
+    Status status = Status::creating;  // as last written; see ContainerDir::current_status
+    pid_t pid = 0;
+    std::string bundle;  // absolute
+    std::string rootfs;  // absolute
+    std::map<std::string, std::string> annotations;
+    std::string created;  // RFC 3339 with nanoseconds, UTC
+    std::string owner;    // "" for root, as runc
+    std::uint64_t init_start_time = 0;  // /proc/PID/stat field 22 of the init
+    // cgroup directory per hierarchy: key is the hierarchy mount point (e.g.
+    // "/sys/fs/cgroup/memory" or "/sys/fs/cgroup/unified"), value the absolute directory.
+    std::map<std::string, std::string> cgroup_paths;
+    bool cgroup_created = false;  // hako made these dirs, so delete removes them
+};
+
+// JSON text of the state, as `hako state` prints it (OCI fields) plus hako's own fields
+// under their own names. to_oci_json prints only what runc's `state` prints:
+// ociVersion,id,pid,status,bundle,rootfs,created,owner,annotations (pid 0 when stopped).
+std::string to_json(const ContainerState& state);
+std::string to_oci_json(const ContainerState& state, Status status);
+ContainerState from_json(const std::string& text);  // throws hako::Error naming the field
+
+class ContainerDir;
+
+class StateStore {
+public:
+    // root is created (0700) on first use when missing.
+    explicit StateStore(std::string root);
+
+    [[nodiscard]] const std::string& root() const { return root_; }
+
+    // Makes <root>/<id> exclusively (fails "container with id ID already exists") and returns
+    // it locked.
+    ContainerDir create(const std::string& id);
+    // Opens and locks <root>/<id>; fails "container ID does not exist".
+    ContainerDir open(const std::string& id);
+    // Ids of every container directory under root, sorted.
+    std::vector<std::string> list_ids() const;
+
+private:
+    std::string root_;
+};
+
+class ContainerDir {
+public:
+    ContainerDir(std::string id, std::string path, sys::UniqueFd dir_fd);
+
+    [[nodiscard]] const std::string& id() const { return id_; }
+    [[nodiscard]] const std::string& path() const { return path_; }
+    [[nodiscard]] int fd() const { return dir_fd_.get(); }
+
+    // Writes state.json atomically (temp file + rename).
+    void save(const ContainerState& state) const;
+    // Reads state.json; throws when missing or corrupt.
+    ContainerState load() const;
+    // nullopt when state.json does not exist yet (a create that was killed early).
+    std::optional<ContainerState> try_load() const;
+
+    // The status derived from the live process: stopped when the init is gone (or a different
+    // process owns the pid), created while the exec socket exists, paused when the freezer
+    // says so (later), else running. "creating" while state.json says so and the init lives.
+    Status current_status(const ContainerState& state) const;
+
+    // Path of the unix socket the waiting init listens on.
+    [[nodiscard]] std::string exec_socket_path() const { return path_ + "/exec.sock"; }
+
+    // Removes the directory and everything in it.
+    void remove();
+
+private:
+    std::string id_;
+    std::string path_;
+    sys::UniqueFd dir_fd_;  // O_DIRECTORY, holds the flock
+};
+
+// Current time as RFC 3339 with nanoseconds in UTC ("2026-11-23T23:14:27.123456789Z").
+std::string rfc3339_now();
+
+}  // namespace hako::state
