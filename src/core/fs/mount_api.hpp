@@ -20,7 +20,10 @@ struct MountOptions {
     bool recursive = false;  // "rbind"
     std::uint64_t attr_set = 0;  // MOUNT_ATTR_* to set (ro, nosuid, nodev, noexec, atime...)
     std::uint64_t attr_clr = 0;  // MOUNT_ATTR_* to clear ("rw", "suid", "dev", "exec"...)
-    bool recursive_attrs = false;  // "rro", "rnosuid"...: apply attrs to every submount
+    // "rro", "rnosuid"...: apply attrs to every submount. There is one flag for all attrs, so
+    // mixing "ro" with "rnosuid" applies both recursively; otherwise (as runc does for "ro"
+    // on an rbind) attrs change the top mount only.
+    bool recursive_attrs = false;
     std::uint64_t propagation = 0;  // MS_PRIVATE, MS_SHARED, MS_SLAVE, MS_UNBINDABLE or 0
     bool recursive_propagation = false;  // "rprivate", "rshared"...
     // Everything else becomes fsconfig() parameters: "mode=755" -> {"mode", "755"},
@@ -28,13 +31,18 @@ struct MountOptions {
     std::vector<std::pair<std::string, std::string>> fs_params;
 };
 
-// Splits OCI option strings. Throws on options hako cannot honour (e.g. "idmap" for now),
-// naming the option.
+// Splits OCI option strings. Atime modes ("noatime", "relatime", "strictatime") go into
+// attr_set with MOUNT_ATTR__ATIME in attr_clr, as mount_setattr wants. "sync", "dirsync",
+// "lazytime" and other superblock flags stay fs_params (the VFS parses them in fsconfig);
+// "defaults", "async", "silent", "loud" are ignored. Throws on options hako cannot honour
+// ("idmap", "ridmap", "tmpcopyup", "remount" for now), naming the option.
 MountOptions parse_mount_options(const std::vector<std::string>& options);
 
 // Creates a detached mount of a new filesystem: fsopen(type), fsconfig "source" and each
 // fs_param, FSCONFIG_CMD_CREATE, fsmount with attr_set. Errors name the type and the
-// parameter the kernel refused (fsopen's log is read for the reason when it has one).
+// parameter the kernel refused (fsopen's log is read for the reason when it has one):
+// 'mount tmpfs (option "size=abc"): Invalid argument: tmpfs: Bad value for 'size''. A
+// requested propagation is applied to the detached mount.
 sys::UniqueFd make_filesystem_mount(const std::string& type, const std::string& source,
                                     const MountOptions& options);
 

@@ -13,25 +13,35 @@
 
 namespace hako::fs {
 
+// How a path is resolved. automatic: openat2(RESOLVE_IN_ROOT) when the kernel (and any seccomp
+// filter around hako) allows it, else the walk. fallback_walk: always the component-by-component
+// walk, so tests can exercise it on kernels that have openat2.
+enum class Resolver { automatic, fallback_walk };
+
 // Opens path (absolute or relative, taken as relative to root_fd) inside root_fd.
 // flags are open(2) flags (O_PATH, O_DIRECTORY, O_NOFOLLOW for the last component...);
-// O_CLOEXEC is always added. Throws "open <path> in <what>: strerror".
-sys::UniqueFd open_in_root(int root_fd, std::string_view path, int flags);
+// O_CLOEXEC is always added. As with openat2, O_NOFOLLOW on a final symlink gives the
+// symlink itself with O_PATH and ELOOP otherwise. Throws "open <clean path> in rootfs: strerror".
+sys::UniqueFd open_in_root(int root_fd, std::string_view path, int flags,
+                           Resolver resolver = Resolver::automatic);
 
 // Like open_in_root, but creates every missing directory (mode 0755) on the way and returns
-// an O_PATH|O_DIRECTORY fd of the last one. Existing non-directories fail with ENOTDIR.
-sys::UniqueFd mkdir_all_in_root(int root_fd, std::string_view path, mode_t mode = 0755);
+// an O_PATH|O_DIRECTORY fd of the last one. Symlinks met on the way are followed inside the
+// root, so a dangling one makes its target be created there. Existing non-directories fail
+// with ENOTDIR. Throws "mkdir <clean path> in rootfs: strerror".
+sys::UniqueFd mkdir_all_in_root(int root_fd, std::string_view path, mode_t mode = 0755,
+                                Resolver resolver = Resolver::automatic);
 
 // Ensures a regular file exists at path (creating parent directories and an empty file,
 // mode 0644, O_NOFOLLOW) and returns an O_PATH fd of it; used for bind-mounting a file.
-sys::UniqueFd create_file_in_root(int root_fd, std::string_view path);
+// Whatever already exists there (after following symlinks inside the root) is returned as is,
+// directories included. Throws "create <clean path> in rootfs: strerror".
+sys::UniqueFd create_file_in_root(int root_fd, std::string_view path,
+                                  Resolver resolver = Resolver::automatic);
 
 // The canonical form of a path inside the root: "/" + components with ".", ".." and
 // repeated slashes folded lexically (".." never climbs above "/"). Used for messages and
 // comparisons only, never to open.
 std::string clean_path(std::string_view path);
-
-// For tests: force the fallback walk even where openat2 exists.
-void set_force_fallback_walk_for_tests(bool force);
 
 }  // namespace hako::fs

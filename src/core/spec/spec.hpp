@@ -5,6 +5,7 @@
 // parser needs no knowledge of them.
 #include <sys/types.h>
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -28,6 +29,9 @@ struct Rlimit {
     std::uint64_t soft = 0;
     std::uint64_t hard = 0;
 };
+
+// The RLIMIT_* resource a process.rlimits[].type names ("RLIMIT_NOFILE"), or nullopt.
+std::optional<int> rlimit_resource_from_name(std::string_view name);
 
 struct ConsoleSize {
     unsigned height = 0;
@@ -73,6 +77,12 @@ std::string_view namespace_type_name(NamespaceType type);
 std::uint64_t namespace_clone_flag(NamespaceType type);
 // The /proc/PID/ns/<name> entry of a namespace type ("net" for network, "mnt" for mount).
 std::string_view namespace_proc_name(NamespaceType type);
+// The type the spec spells `name` ("pid", "network", ...), or nullopt when unknown.
+std::optional<NamespaceType> namespace_type_from_name(std::string_view name);
+// Every namespace type, in the enum's order.
+inline constexpr std::array<NamespaceType, 8> kAllNamespaceTypes = {
+    NamespaceType::pid,  NamespaceType::network, NamespaceType::mount,  NamespaceType::ipc,
+    NamespaceType::uts,  NamespaceType::user,    NamespaceType::cgroup, NamespaceType::time};
 
 struct Namespace {
     NamespaceType type = NamespaceType::pid;

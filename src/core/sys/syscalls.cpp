@@ -23,4 +23,12 @@ int pivot_root(const char* new_root, const char* put_old) noexcept {
     return static_cast<int>(::syscall(SYS_pivot_root, new_root, put_old));
 }
 
+int pidfd_open(pid_t pid, unsigned flags) noexcept {
+    return static_cast<int>(::syscall(SYS_pidfd_open, pid, flags));
+}
+
+int pidfd_send_signal(int pidfd, int signal) noexcept {
+    return static_cast<int>(::syscall(SYS_pidfd_send_signal, pidfd, signal, nullptr, 0));
+}
+
 }  // namespace hako::sys

@@ -1,8 +1,8 @@
 #pragma once
 // Thin wrappers for the system calls glibc 2.36 does not wrap (clone3, openat2, pivot_root).
-// The new mount API (open_tree, move_mount, fsopen, fsconfig, fsmount, mount_setattr),
-// close_range and the pidfd calls come from glibc itself (<sys/mount.h>, <unistd.h>,
-// <sys/pidfd.h>).
+// The new mount API (open_tree, move_mount, fsopen, fsconfig, fsmount, mount_setattr) and
+// close_range come from glibc itself (<sys/mount.h>, <unistd.h>); glibc 2.36's <sys/pidfd.h>
+// lacks C++ linkage guards, so the pidfd calls are wrapped here too.
 #include <sys/types.h>
 
 #include <cstdint>
@@ -35,5 +35,8 @@ int openat2(int dirfd, const char* path, std::uint64_t flags, std::uint64_t mode
             std::uint64_t resolve) noexcept;
 
 int pivot_root(const char* new_root, const char* put_old) noexcept;
+
+int pidfd_open(pid_t pid, unsigned flags) noexcept;
+int pidfd_send_signal(int pidfd, int signal) noexcept;
 
 }  // namespace hako::sys

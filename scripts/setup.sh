@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs hako's build and test dependencies (Debian 12). Idempotent: apt runs only when a
+# package is missing. Needs root for that. Usage: scripts/setup.sh
+set -euo pipefail
+
+packages=(
+    build-essential cmake ninja-build pkg-config g++
+    nlohmann-json3-dev libcli11-dev libfmt-dev libseccomp-dev libcap-dev
+    libgtest-dev libgmock-dev googletest
+    busybox-static python3 iproute2 jq
+)
+
+missing=()
+for pkg in "${packages[@]}"; do
+    status=$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)
+    [ "$status" = installed ] || missing+=("$pkg")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+    echo "setup.sh: all ${#packages[@]} packages installed"
+    exit 0
+fi
+
+echo "setup.sh: installing ${missing[*]}"
+if [ "$(id -u)" -ne 0 ]; then
+    echo "setup.sh: must run as root to install packages" >&2
+    exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update
+apt-get install -y --no-install-recommends "${packages[@]}" </dev/null

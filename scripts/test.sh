@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The project's test command: installs dependencies, builds, runs every test (unit and
+# integration; integration tests need root), then builds again with ASan+UBSan and runs
+# the unit tests there. Exits non-zero when any of them failed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+exec </dev/null
+
+scripts/setup.sh
+
+cmake -S . -B build -G Ninja
+cmake --build build
+status=0
+ctest --test-dir build --output-on-failure || status=$?
+
+cmake -S . -B build-asan -G Ninja -DHAKO_SANITIZE=ON
+cmake --build build-asan
+asan_status=0
+ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1} \
+    ctest --test-dir build-asan -L unit --output-on-failure || asan_status=$?
+
+echo "test.sh: ctest exit $status, sanitizer unit tests exit $asan_status"
+if [ "$status" -ne 0 ]; then
+    exit "$status"
+fi
+exit "$asan_status"

@@ -1,0 +1,27 @@
+#pragma once
+// The hybrid layout: the v1 hierarchies hold the controllers, and the cgroup2 hierarchy
+// (usually /sys/fs/cgroup/unified) only tracks processes. Composes the two drivers.
+#include "cgroups/v1_manager.hpp"
+#include "cgroups/v2_manager.hpp"
+
+namespace hako::cgroups::detail {
+
+class HybridManager final : public Driver {
+  public:
+    HybridManager(V1Manager v1, V2Manager v2) : v1_(std::move(v1)), v2_(std::move(v2)) {}
+
+    void create() override;
+    [[nodiscard]] sys::UniqueFd open_unified_dir() const override { return v2_.open_unified_dir(); }
+    void add_process(pid_t pid, bool skip_unified) override;
+    [[nodiscard]] std::map<std::string, std::string> paths() const override;
+
+    [[nodiscard]] std::vector<std::string> dirs() const override;
+    void prepare_kill() override;
+    void undo_create() noexcept override;
+
+  private:
+    V1Manager v1_;
+    V2Manager v2_;
+};
+
+}  // namespace hako::cgroups::detail

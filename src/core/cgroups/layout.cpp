@@ -1,0 +1,165 @@
+#include "cgroups/layout.hpp"
+
+#include <algorithm>
+#include <array>
+#include <optional>
+#include <set>
+
+#include "cgroups/cgroup_fs.hpp"
+#include "sys/error.hpp"
+
+namespace hako::cgroups {
+
+namespace {
+
+// v1 controllers as they appear in the super options; everything else there (rw, xattr,
+// nsdelegate, clone_children, release_agent=...) is a mount option, not a controller.
+constexpr std::array<std::string_view, 15> kV1Controllers = {
+    "cpu",   "cpuacct",    "cpuset", "memory",  "devices", "freezer", "net_cls", "net_prio",
+    "blkio", "perf_event", "pids",   "hugetlb", "rdma",    "misc",    "debug"};
+
+bool is_controller_option(std::string_view option) {
+    return option.starts_with("name=") ||
+           std::find(kV1Controllers.begin(), kV1Controllers.end(), option) != kV1Controllers.end();
+}
+
+std::vector<std::string_view> split(std::string_view text, char separator) {
+    std::vector<std::string_view> parts;
+    std::size_t start = 0;
+    for (;;) {
+        std::size_t end = text.find(separator, start);
+        parts.push_back(text.substr(start, end == std::string_view::npos ? end : end - start));
+        if (end == std::string_view::npos) return parts;
+        start = end + 1;
+    }
+}
+
+// mountinfo escapes space, tab, newline and backslash in paths as \ooo.
+std::string unescape_octal(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if (text[i] == '\\' && i + 3 < text.size()) {
+            std::string_view digits = text.substr(i + 1, 3);
+            if (std::all_of(digits.begin(), digits.end(),
+                            [](char c) { return c >= '0' && c <= '7'; })) {
+                out += static_cast<char>(((digits[0] - '0') << 6) | ((digits[1] - '0') << 3) |
+                                         (digits[2] - '0'));
+                i += 3;
+                continue;
+            }
+        }
+        out += text[i];
+    }
+    return out;
+}
+
+std::vector<std::string> words_of(std::string_view line) {
+    std::vector<std::string> words;
+    for (std::string_view word : split(line, ' ')) {
+        if (!word.empty()) words.emplace_back(word);
+    }
+    return words;
+}
+
+}  // namespace
+
+std::string_view layout_name(LayoutKind kind) {
+    switch (kind) {
+        case LayoutKind::v1:
+            return "v1";
+        case LayoutKind::hybrid:
+            return "hybrid";
+        case LayoutKind::v2:
+            return "v2";
+    }
+    return "unknown";
+}
+
+const Hierarchy* Layout::unified() const {
+    for (const Hierarchy& hierarchy : hierarchies) {
+        if (hierarchy.unified) return &hierarchy;
+    }
+    return nullptr;
+}
+
+const Hierarchy* Layout::find_v1(std::string_view controller) const {
+    for (const Hierarchy& hierarchy : hierarchies) {
+        if (hierarchy.unified) continue;
+        const auto& list = hierarchy.controllers;
+        if (std::find(list.begin(), list.end(), controller) != list.end()) return &hierarchy;
+    }
+    return nullptr;
+}
+
+Layout parse_layout(std::string_view mountinfo, bool read_controllers) {
+    Layout layout;
+    std::set<std::string> seen_devices;  // one hierarchy may be mounted more than once
+    std::optional<Hierarchy> unified;
+    for (std::string_view line : split(mountinfo, '\n')) {
+        // id parent major:minor root mount_point options [optional...] - fstype source super
+        std::vector<std::string> fields = words_of(line);
+        auto dash = std::find(fields.begin(), fields.end(), "-");
+        if (dash == fields.end() || dash - fields.begin() < 6 || fields.end() - dash < 4) {
+            continue;
+        }
+        const std::string& fstype = dash[1];
+        if (fstype != "cgroup" && fstype != "cgroup2") continue;
+        // A root other than "/" is a bind mount of a sub-cgroup, not the hierarchy itself.
+        if (unescape_octal(fields[3]) != "/") continue;
+        if (!seen_devices.insert(fields[2]).second) continue;
+
+        Hierarchy hierarchy;
+        hierarchy.mount_point = unescape_octal(fields[4]);
+        if (fstype == "cgroup2") {
+            hierarchy.unified = true;
+            if (read_controllers) {
+                try {
+                    hierarchy.controllers = detail::split_words(
+                        detail::read_file(hierarchy.mount_point + "/cgroup.controllers"));
+                } catch (const Error&) {
+                    // An unreadable list only means no controllers can be enabled.
+                }
+            }
+            if (!unified) unified = std::move(hierarchy);
+            continue;
+        }
+        for (std::string_view option : split(dash[3], ',')) {
+            if (is_controller_option(option)) hierarchy.controllers.emplace_back(option);
+        }
+        if (!hierarchy.controllers.empty()) layout.hierarchies.push_back(std::move(hierarchy));
+    }
+    bool has_v1 = !layout.hierarchies.empty();
+    if (unified) layout.hierarchies.push_back(std::move(*unified));
+    layout.kind = !has_v1 ? LayoutKind::v2 : unified ? LayoutKind::hybrid : LayoutKind::v1;
+    return layout;
+}
+
+Layout detect_layout() {
+    return parse_layout(detail::read_file("/proc/self/mountinfo"));
+}
+
+std::string own_cgroup_path(std::string_view proc_self_cgroup, const Hierarchy& hierarchy) {
+    std::set<std::string_view> wanted(hierarchy.controllers.begin(), hierarchy.controllers.end());
+    for (std::string_view line : split(proc_self_cgroup, '\n')) {
+        // id:controllers:path, where the path itself may contain ':'.
+        std::size_t first = line.find(':');
+        if (first == std::string_view::npos) continue;
+        std::size_t second = line.find(':', first + 1);
+        if (second == std::string_view::npos) continue;
+        std::string_view id = line.substr(0, first);
+        std::string_view controllers = line.substr(first + 1, second - first - 1);
+        std::string_view path = line.substr(second + 1);
+        bool match = false;
+        if (hierarchy.unified) {
+            match = id == "0" && controllers.empty();
+        } else if (id != "0" && !controllers.empty()) {
+            std::vector<std::string_view> listed = split(controllers, ',');
+            match = std::set<std::string_view>(listed.begin(), listed.end()) == wanted;
+        }
+        if (match) return std::string(path);
+    }
+    fail("/proc/self/cgroup: no entry for the cgroup hierarchy at {}", hierarchy.mount_point);
+}
+
+}  // namespace hako::cgroups

@@ -1,0 +1,28 @@
+#pragma once
+// The cgroup v1 driver: one directory per mounted v1 hierarchy (co-mounted controllers such as
+// cpu,cpuacct share one), the name=systemd hierarchy included.
+#include <vector>
+
+#include "cgroups/driver.hpp"
+
+namespace hako::cgroups::detail {
+
+class V1Manager final : public Driver {
+  public:
+    explicit V1Manager(std::vector<HierarchyDir> dirs) : dirs_(std::move(dirs)) {}
+
+    void create() override;
+    [[nodiscard]] sys::UniqueFd open_unified_dir() const override { return {}; }
+    void add_process(pid_t pid, bool skip_unified) override;
+    [[nodiscard]] std::map<std::string, std::string> paths() const override;
+
+    [[nodiscard]] std::vector<std::string> dirs() const override;
+    void prepare_kill() override;
+    void undo_create() noexcept override;
+
+  private:
+    std::vector<HierarchyDir> dirs_;
+    std::vector<std::string> created_;  // by the last create(), outermost first
+};
+
+}  // namespace hako::cgroups::detail

@@ -1,0 +1,28 @@
+#pragma once
+// The cgroup v2 driver: one directory in the cgroup2 hierarchy, with the controllers the
+// hierarchy offers enabled down to its parent. Also the unified half of a hybrid layout.
+#include "cgroups/driver.hpp"
+
+namespace hako::cgroups::detail {
+
+class V2Manager final : public Driver {
+  public:
+    explicit V2Manager(HierarchyDir dir) : dir_(std::move(dir)) {}
+
+    void create() override;
+    [[nodiscard]] sys::UniqueFd open_unified_dir() const override;
+    void add_process(pid_t pid, bool skip_unified) override;
+    [[nodiscard]] std::map<std::string, std::string> paths() const override;
+
+    [[nodiscard]] std::vector<std::string> dirs() const override { return {dir_.dir()}; }
+    void prepare_kill() override;
+    void undo_create() noexcept override;
+
+  private:
+    void enable_controllers() const noexcept;
+
+    HierarchyDir dir_;
+    std::vector<std::string> created_;  // by the last create(), outermost first
+};
+
+}  // namespace hako::cgroups::detail

@@ -1,0 +1,116 @@
+#include <signal.h>
+#include <time.h>
+
+#include "cgroups/manager.hpp"
+#include "container/lifecycle.hpp"
+#include "process/exec_gate.hpp"
+#include "state/proc_stat.hpp"
+#include "sys/error.hpp"
+#include "sys/syscalls.hpp"
+
+namespace hako::container {
+namespace {
+
+// A pidfd for the init only if the pid still belongs to it (same start time), so a signal can
+// never reach a process that recycled the pid.
+sys::UniqueFd open_init(const state::ContainerState& state) {
+    sys::UniqueFd pidfd(sys::pidfd_open(state.pid, 0));
+    if (!pidfd) return pidfd;
+    if (!state::process_alive(state.pid, state.init_start_time)) return {};
+    return pidfd;
+}
+
+// Waits (bounded) until the init is gone or a zombie; the host's pid 1 may reap it late.
+void wait_until_dead(const state::ContainerState& state) {
+    for (int i = 0; i < 2000; ++i) {
+        if (!state::process_alive(state.pid, state.init_start_time)) return;
+        const timespec pause{0, 1'000'000};
+        ::nanosleep(&pause, nullptr);
+    }
+    fail("container {}: init {} did not die after SIGKILL", state.id, state.pid);
+}
+
+void destroy_resources(state::ContainerDir& dir, const state::ContainerState* state) {
+    if (state != nullptr && state->cgroup_created && !state->cgroup_paths.empty())
+        cgroups::load_manager(state->cgroup_paths)->destroy();
+    dir.remove();
+}
+
+}  // namespace
+
+void start(state::StateStore& store, const std::string& id) {
+    state::ContainerDir dir = store.open(id);
+    state::ContainerState state = dir.load();
+    switch (dir.current_status(state)) {
+        case state::Status::created: break;
+        case state::Status::stopped: fail("cannot start a container that has stopped");
+        case state::Status::creating: fail("cannot start a container that is still being created");
+        default: fail("cannot start an already running container");
+    }
+    process::open_exec_gate(dir.fd());
+    state.status = state::Status::running;
+    dir.save(state);
+}
+
+void kill(state::StateStore& store, const std::string& id, int signal, bool all) {
+    state::ContainerDir dir = store.open(id);
+    const state::ContainerState state = dir.load();
+    const state::Status status = dir.current_status(state);
+    if (status == state::Status::stopped || status == state::Status::creating) {
+        if (!all) fail("container not running");
+    }
+    if (all) {
+        if (!state.cgroup_paths.empty()) cgroups::load_manager(state.cgroup_paths)->signal_all(signal);
+        return;
+    }
+    const sys::UniqueFd pidfd = open_init(state);
+    if (!pidfd) fail("container not running");
+    if (sys::pidfd_send_signal(pidfd.get(), signal) < 0) {
+        if (errno == ESRCH) fail("container not running");
+        throw_sys_error("kill", fmt::format("container {} (pid {})", id, state.pid));
+    }
+}
+
+void remove(state::StateStore& store, const std::string& id, bool force) {
+    state::ContainerDir dir = store.open(id);
+    const auto state = dir.try_load();
+    if (!state) {
+        // A create killed before it saved anything: only the directory exists.
+        dir.remove();
+        return;
+    }
+    const state::Status status = dir.current_status(*state);
+    if (status != state::Status::stopped) {
+        if (!force && status != state::Status::created)
+            fail("cannot delete container {} that is not stopped: {}", id,
+                 state::status_name(status));
+        if (const sys::UniqueFd pidfd = open_init(*state))
+            sys::pidfd_send_signal(pidfd.get(), SIGKILL);
+        if (state->pid > 0) wait_until_dead(*state);
+    }
+    destroy_resources(dir, &*state);
+}
+
+std::string state_json(state::StateStore& store, const std::string& id) {
+    const state::ContainerDir dir = store.open(id);
+    const state::ContainerState state = dir.load();
+    return state::to_oci_json(state, dir.current_status(state));
+}
+
+std::vector<ListEntry> list(state::StateStore& store) {
+    std::vector<ListEntry> entries;
+    for (const auto& id : store.list_ids()) {
+        try {
+            const state::ContainerDir dir = store.open(id);
+            auto state = dir.try_load();
+            if (!state) continue;
+            const state::Status status = dir.current_status(*state);
+            entries.push_back({std::move(*state), status});
+        } catch (const Error&) {
+            // Deleted between listing and opening: not a container any more.
+        }
+    }
+    return entries;
+}
+
+}  // namespace hako::container

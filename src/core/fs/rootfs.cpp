@@ -1,0 +1,305 @@
+#include "fs/rootfs.hpp"
+
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "fs/devices.hpp"
+#include "fs/mount_api.hpp"
+#include "fs/safe_path.hpp"
+#include "sys/error.hpp"
+#include "sys/syscalls.hpp"
+
+namespace hako::fs {
+namespace {
+
+std::uint64_t propagation_flag(const std::string& name, bool& recursive) {
+    recursive = name.empty() || name.front() == 'r';
+    const std::string base = (!name.empty() && name.front() == 'r') ? name.substr(1) : name;
+    if (base == "private") return MS_PRIVATE;
+    if (base == "shared") return MS_SHARED;
+    if (base == "unbindable") return MS_UNBINDABLE;
+    return MS_SLAVE;  // the default, as runc: host mounts still reach us, ours never leak out
+}
+
+// /proc and /sys must be plain directories of the rootfs: a symlink there would let an image
+// redirect the runtime's later procfs checks (CVE-2019-19921, CVE-2023-27561, CVE-2025-54867).
+void require_plain_directory(int root_fd, const std::string& destination) {
+    const sys::UniqueFd fd = open_in_root(root_fd, destination, O_PATH | O_NOFOLLOW);
+    struct stat st {};
+    check_sys(::fstat(fd.get(), &st), "stat", destination);
+    if (!S_ISDIR(st.st_mode))
+        fail("mount destination {} must be an ordinary directory, not a symlink or file",
+             destination);
+}
+
+bool source_is_directory(const std::string& source) {
+    struct stat st {};
+    if (::stat(source.c_str(), &st) < 0) throw_sys_error("bind mount source", source);
+    return S_ISDIR(st.st_mode);
+}
+
+std::string host_source(const RootfsPlan& plan, const std::string& source) {
+    if (source.empty() || source.front() == '/') return source;
+    return plan.bundle + "/" + source;
+}
+
+// After move_mount the O_PATH target fd still names the covered directory; the new mount's
+// root is reached by resolving the destination again.
+void set_attached_propagation(int root_fd, const std::string& destination,
+                              const MountOptions& options) {
+    if (options.propagation == 0) return;
+    const sys::UniqueFd mounted = open_in_root(root_fd, destination, O_PATH);
+    set_propagation(mounted.get(), options.propagation, options.recursive_propagation);
+}
+
+void mount_bind(const RootfsPlan& plan, int root_fd, const spec::Mount& mount,
+                const MountOptions& options) {
+    const std::string source = host_source(plan, mount.source);
+    const sys::UniqueFd target = source_is_directory(source)
+                                     ? mkdir_all_in_root(root_fd, mount.destination)
+                                     : create_file_in_root(root_fd, mount.destination);
+    const sys::UniqueFd tree = clone_mount_tree(source, options.recursive);
+    apply_mount_attributes(tree.get(), options);
+    attach_mount(tree.get(), target.get(), mount.destination);
+    set_attached_propagation(root_fd, mount.destination, options);
+}
+
+void mount_filesystem(int root_fd, const spec::Mount& mount, const MountOptions& options) {
+    if (mount.type == "proc" || mount.type == "sysfs") {
+        mkdir_all_in_root(root_fd, mount.destination);
+        require_plain_directory(root_fd, mount.destination);
+    }
+    const sys::UniqueFd target = mkdir_all_in_root(root_fd, mount.destination);
+    const std::string source = mount.source.empty() ? mount.type : mount.source;
+    const sys::UniqueFd fs = make_filesystem_mount(mount.type, source, options);
+    attach_mount(fs.get(), target.get(), mount.destination);
+    set_attached_propagation(root_fd, mount.destination, options);
+}
+
+// A v1 hierarchy's directory name: "cpu,cpuacct", or "systemd" for name=systemd.
+std::string hierarchy_dir_name(const cgroups::Hierarchy& hierarchy) {
+    if (hierarchy.unified) return "unified";
+    std::string name;
+    for (const auto& controller : hierarchy.controllers) {
+        if (!name.empty()) name += ',';
+        name += controller.rfind("name=", 0) == 0 ? controller.substr(5) : controller;
+    }
+    return name;
+}
+
+MountOptions cgroup_v1_options(const cgroups::Hierarchy& hierarchy, MountOptions options) {
+    options.fs_params.clear();
+    bool has_controller = false;
+    for (const auto& controller : hierarchy.controllers) {
+        if (controller.rfind("name=", 0) == 0) {
+            options.fs_params.emplace_back("name", controller.substr(5));
+        } else {
+            options.fs_params.emplace_back(controller, "");
+            has_controller = true;
+        }
+    }
+    if (!has_controller) options.fs_params.emplace_back("none", "");
+    return options;
+}
+
+// The spec's "cgroup" mount. On pure v2 a cgroup2 filesystem; on v1 and hybrid hosts a tmpfs
+// with one mount per hierarchy beneath it, like runc. Fresh mounts show the cgroup namespace's
+// root; where the kernel refuses them (a user namespace), the container's own directories are
+// bound from the host instead.
+void mount_cgroups(const RootfsPlan& plan, int root_fd, const spec::Mount& mount,
+                   const MountOptions& options) {
+    const cgroups::Layout& layout = *plan.cgroup_layout;
+    if (layout.kind == cgroups::LayoutKind::v2) {
+        spec::Mount v2 = mount;
+        v2.type = "cgroup2";
+        v2.source = "cgroup";
+        mount_filesystem(root_fd, v2, options);
+        return;
+    }
+    MountOptions tmpfs_options;
+    tmpfs_options.attr_set = options.attr_set & ~static_cast<std::uint64_t>(MOUNT_ATTR_RDONLY);
+    tmpfs_options.fs_params = {{"mode", "755"}};
+    spec::Mount tmpfs{mount.destination, "tmpfs", "tmpfs", {}};
+    mount_filesystem(root_fd, tmpfs, tmpfs_options);
+    const sys::UniqueFd base = open_in_root(root_fd, mount.destination, O_PATH | O_DIRECTORY);
+    for (const auto& hierarchy : layout.hierarchies) {
+        const std::string name = hierarchy_dir_name(hierarchy);
+        const std::string destination = mount.destination + "/" + name;
+        const sys::UniqueFd target = mkdir_all_in_root(root_fd, destination);
+        sys::UniqueFd fs;
+        try {
+            fs = hierarchy.unified ? make_filesystem_mount("cgroup2", "cgroup", options)
+                                   : make_filesystem_mount("cgroup", "cgroup",
+                                                           cgroup_v1_options(hierarchy, options));
+        } catch (const Error& error) {
+            const auto own = plan.cgroup_paths.find(hierarchy.mount_point);
+            if (error.errno_value() != EPERM || own == plan.cgroup_paths.end()) throw;
+            fs = clone_mount_tree(own->second, false);
+            apply_mount_attributes(fs.get(), options);
+        }
+        attach_mount(fs.get(), target.get(), destination);
+        // Co-mounted controllers are also reachable by each one's own name (cpu -> cpu,cpuacct).
+        if (name.find(',') != std::string::npos) {
+            for (const auto& controller : hierarchy.controllers)
+                ::symlinkat(name.c_str(), base.get(), controller.c_str());
+        }
+    }
+    if (options.attr_set & MOUNT_ATTR_RDONLY) {
+        MountOptions read_only;
+        read_only.attr_set = MOUNT_ATTR_RDONLY;
+        const sys::UniqueFd mounted = open_in_root(root_fd, mount.destination, O_PATH);
+        apply_mount_attributes(mounted.get(), read_only);
+    }
+}
+
+void mount_one(const RootfsPlan& plan, int root_fd, const spec::Mount& mount) {
+    const MountOptions options = parse_mount_options(mount.options);
+    try {
+        if (options.bind) {
+            mount_bind(plan, root_fd, mount, options);
+        } else if (mount.type == "cgroup") {
+            mount_cgroups(plan, root_fd, mount, options);
+        } else {
+            mount_filesystem(root_fd, mount, options);
+        }
+    } catch (const Error& error) {
+        throw Error(fmt::format("mount {} ({}): {}", mount.destination,
+                                mount.type.empty() ? "bind" : mount.type, error.what()),
+                    error.errno_value());
+    }
+}
+
+bool dev_is_bound_from_host(const spec::Spec& spec) {
+    return std::any_of(spec.mounts.begin(), spec.mounts.end(), [](const spec::Mount& m) {
+        return clean_path(m.destination) == "/dev" &&
+               std::find_if(m.options.begin(), m.options.end(), [](const std::string& o) {
+                   return o == "bind" || o == "rbind";
+               }) != m.options.end();
+    });
+}
+
+void enter_root(const RootfsPlan& plan, int root_fd) {
+    check_sys(::fchdir(root_fd), "chdir", plan.rootfs);
+    if (plan.no_pivot) {
+        check_sys(::mount(".", "/", nullptr, MS_MOVE, nullptr), "move rootfs to /", plan.rootfs);
+        check_sys(::chroot("."), "chroot", plan.rootfs);
+    } else {
+        // pivot_root(".", ".") stacks the old root under the new one; detaching it then
+        // leaves only the rootfs. It is made rslave first so the detach never reaches the host.
+        check_sys(sys::pivot_root(".", "."), "pivot_root", plan.rootfs);
+        check_sys(::mount(nullptr, ".", nullptr, MS_SLAVE | MS_REC, nullptr),
+                  "make old root rslave");
+        check_sys(::umount2(".", MNT_DETACH), "detach old root");
+    }
+    check_sys(::chdir("/"), "chdir /");
+}
+
+sys::UniqueFd open_root() {
+    return sys::UniqueFd(check_sys(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC), "open /"));
+}
+
+// The /dev/null that masks files must really be the null device (CVE-2025-31133): an image
+// could have made it a symlink to a procfs file that a bind would then expose writable.
+sys::UniqueFd open_verified_dev_null(int root_fd) {
+    sys::UniqueFd fd = open_in_root(root_fd, "/dev/null", O_PATH | O_NOFOLLOW);
+    struct stat st {};
+    check_sys(::fstat(fd.get(), &st), "stat /dev/null");
+    if (!S_ISCHR(st.st_mode) || major(st.st_rdev) != 1 || minor(st.st_rdev) != 3)
+        fail("/dev/null in the container is not the null device (1:3); refusing to mask with it");
+    return fd;
+}
+
+void mask_paths(int root_fd, const std::vector<std::string>& paths) {
+    if (paths.empty()) return;
+    const sys::UniqueFd dev_null = open_verified_dev_null(root_fd);
+    for (const auto& path : paths) {
+        sys::UniqueFd target;
+        try {
+            target = open_in_root(root_fd, path, O_PATH | O_NOFOLLOW);
+        } catch (const Error& error) {
+            if (error.errno_value() == ENOENT) continue;
+            throw;
+        }
+        struct stat st {};
+        check_sys(::fstat(target.get(), &st), "stat masked path", path);
+        sys::UniqueFd cover;
+        if (S_ISDIR(st.st_mode)) {
+            MountOptions options;
+            options.attr_set = MOUNT_ATTR_RDONLY;
+            cover = make_filesystem_mount("tmpfs", "tmpfs", options);
+        } else {
+            cover = clone_mount_tree(dev_null.get(), false);
+        }
+        attach_mount(cover.get(), target.get(), path);
+    }
+}
+
+void make_paths_readonly(int root_fd, const std::vector<std::string>& paths) {
+    for (const auto& path : paths) {
+        sys::UniqueFd target;
+        try {
+            target = open_in_root(root_fd, path, O_PATH | O_NOFOLLOW);
+        } catch (const Error& error) {
+            if (error.errno_value() == ENOENT) continue;
+            throw;
+        }
+        MountOptions options;
+        options.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+                           MOUNT_ATTR_NOEXEC;
+        options.recursive_attrs = true;
+        const sys::UniqueFd tree = clone_mount_tree(target.get(), true);
+        apply_mount_attributes(tree.get(), options);
+        attach_mount(tree.get(), target.get(), path);
+    }
+}
+
+}  // namespace
+
+void prepare_rootfs(const RootfsPlan& plan) {
+    const spec::Spec& spec = *plan.spec;
+    bool recursive = true;
+    const auto propagation = propagation_flag(spec.linux_config.rootfs_propagation, recursive);
+    check_sys(::mount(nullptr, "/", nullptr, static_cast<unsigned long>(propagation) |
+                                                 (recursive ? MS_REC : 0),
+                      nullptr),
+              "set propagation of /");
+    // pivot_root needs the rootfs to be a mount point of its own.
+    check_sys(::mount(plan.rootfs.c_str(), plan.rootfs.c_str(), nullptr, MS_BIND | MS_REC, nullptr),
+              "bind rootfs", plan.rootfs);
+    // A shared parent would make pivot_root fail; the rootfs itself stays private.
+    check_sys(::mount(nullptr, plan.rootfs.c_str(), nullptr, MS_PRIVATE, nullptr),
+              "make rootfs private", plan.rootfs);
+    const sys::UniqueFd root_fd(
+        check_sys(::open(plan.rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC), "open rootfs",
+                  plan.rootfs));
+
+    for (const auto& mount : spec.mounts) mount_one(plan, root_fd.get(), mount);
+
+    if (!dev_is_bound_from_host(spec)) {
+        create_devices(root_fd.get(), devices_to_create(spec.linux_config.devices),
+                       plan.in_user_namespace);
+        create_dev_symlinks(root_fd.get());
+    }
+    enter_root(plan, root_fd.get());
+}
+
+void finalize_rootfs(const RootfsPlan& plan) {
+    const spec::Spec& spec = *plan.spec;
+    const sys::UniqueFd root = open_root();
+    make_paths_readonly(root.get(), spec.linux_config.readonly_paths);
+    mask_paths(root.get(), spec.linux_config.masked_paths);
+    if (spec.root.readonly) {
+        MountOptions options;
+        options.attr_set = MOUNT_ATTR_RDONLY;
+        apply_mount_attributes(root.get(), options);
+    }
+}
+
+}  // namespace hako::fs

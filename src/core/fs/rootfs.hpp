@@ -1,0 +1,33 @@
+#pragma once
+// Building the container's root filesystem inside the init's new mount namespace. Every path
+// inside the rootfs is resolved as an fd (safe_path.hpp) and every mount attached through an
+// fd (mount_api.hpp).
+//
+//   prepare_rootfs:  "/" made rslave (or rootfsPropagation), rootfs bound onto itself, the
+//                    spec's mounts in order, /dev devices and symlinks, pivot_root (or
+//                    MS_MOVE + chroot with --no-pivot)
+//   (the init writes sysctls here, while /proc/sys is still writable)
+//   finalize_rootfs: readonlyPaths, maskedPaths, then a read-only root
+#include <map>
+#include <string>
+
+#include "cgroups/layout.hpp"
+#include "spec/spec.hpp"
+
+namespace hako::fs {
+
+struct RootfsPlan {
+    const spec::Spec* spec = nullptr;
+    std::string rootfs;  // absolute path on the host
+    std::string bundle;  // relative bind sources are taken relative to it
+    bool no_pivot = false;
+    bool in_user_namespace = false;  // devices are bind-mounted, cgroup v1 bound from the host
+    const cgroups::Layout* cgroup_layout = nullptr;
+    // Hierarchy mount point -> the container's cgroup dir, for cgroup mounts without cgroupns.
+    std::map<std::string, std::string> cgroup_paths;
+};
+
+void prepare_rootfs(const RootfsPlan& plan);
+void finalize_rootfs(const RootfsPlan& plan);
+
+}  // namespace hako::fs

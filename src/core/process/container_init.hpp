@@ -1,0 +1,14 @@
+#pragma once
+// The child side: what the cloned init does, from its first instruction to execve.
+#include "process/launcher.hpp"
+#include "process/namespace_plan.hpp"
+#include "process/sync_channel.hpp"
+
+namespace hako::process {
+
+// Runs in the cloned child; never returns. Every failure is reported on the channel as
+// kError with the errno and a one-line message, then the child exits 1.
+[[noreturn]] void run_container_init(const LaunchRequest& request, const NamespacePlan& plan,
+                                     SyncChannel& channel) noexcept;
+
+}  // namespace hako::process

@@ -1,0 +1,16 @@
+#pragma once
+#include <string>
+#include <vector>
+
+namespace hako::process {
+
+// The path execve will run for args[0], searched in the PATH of env when it has no slash.
+// Errors use the wording engines map to exit codes (Docker and Podman: "executable file not
+// found in $PATH" / "no such file or directory" -> 127, "permission denied" -> 126), e.g.
+// `exec: "foo": executable file not found in $PATH`.
+std::string find_executable(const std::string& name, const std::vector<std::string>& env);
+
+// The value of KEY in a "KEY=VALUE" list, or nullptr.
+const char* find_env(const std::vector<std::string>& env, const std::string& key);
+
+}  // namespace hako::process

@@ -1,0 +1,172 @@
+#include "process/launcher.hpp"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "process/container_init.hpp"
+#include "process/id_mapping.hpp"
+#include "process/namespace_plan.hpp"
+#include "process/sync_channel.hpp"
+#include "sys/error.hpp"
+#include "sys/syscalls.hpp"
+
+namespace hako::process {
+namespace {
+
+// Enters, for hako's children only, the pid namespace given by path and a new time namespace
+// with the spec's offsets; leaves both again when destroyed, so hako's later children (hooks)
+// live where hako does.
+class ChildNamespaceScope {
+public:
+    ChildNamespaceScope(const NamespacePlan& plan, const spec::Linux& linux_config) {
+        if (!plan.pid_join_path.empty()) {
+            own_pid_ = open_own("pid");
+            const sys::UniqueFd target(check_sys(
+                ::open(plan.pid_join_path.c_str(), O_RDONLY | O_CLOEXEC), "open pid namespace",
+                plan.pid_join_path));
+            check_sys(::setns(target.get(), CLONE_NEWPID), "join pid namespace",
+                      plan.pid_join_path);
+        }
+        if (plan.new_time) {
+            own_time_ = open_own("time");
+            check_sys(::unshare(static_cast<int>(sys::kCloneNewTime)), "unshare time namespace");
+            write_time_offsets(linux_config);
+        }
+    }
+    ~ChildNamespaceScope() { restore(); }
+    ChildNamespaceScope(const ChildNamespaceScope&) = delete;
+    ChildNamespaceScope& operator=(const ChildNamespaceScope&) = delete;
+
+    void restore() noexcept {
+        if (own_pid_) ::setns(own_pid_.get(), CLONE_NEWPID);
+        if (own_time_) ::setns(own_time_.get(), static_cast<int>(sys::kCloneNewTime));
+        own_pid_.reset();
+        own_time_.reset();
+    }
+
+private:
+    static sys::UniqueFd open_own(const char* name) {
+        const std::string path = fmt::format("/proc/self/ns/{}", name);
+        return sys::UniqueFd(check_sys(::open(path.c_str(), O_RDONLY | O_CLOEXEC), "open", path));
+    }
+
+    static void write_time_offsets(const spec::Linux& linux_config) {
+        std::string text;
+        for (const auto& [clock, offset] : linux_config.time_offsets)
+            text += fmt::format("{} {} {}\n", clock, offset.secs, offset.nanosecs);
+        if (text.empty()) return;
+        const sys::UniqueFd fd(check_sys(
+            ::open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC), "open",
+            "/proc/self/timens_offsets"));
+        if (::write(fd.get(), text.data(), text.size()) < 0)
+            throw_sys_error("write linux.timeOffsets to", "/proc/self/timens_offsets");
+    }
+
+    sys::UniqueFd own_pid_;
+    sys::UniqueFd own_time_;
+};
+
+// Kills and reaps the init unless the launch succeeded.
+class InitGuard {
+public:
+    InitGuard(pid_t pid, int pidfd) : pid_(pid), pidfd_(pidfd) {}
+    ~InitGuard() {
+        if (pid_ <= 0) return;
+        if (sys::pidfd_send_signal(pidfd_, SIGKILL) < 0) ::kill(pid_, SIGKILL);
+        int status = 0;
+        while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+        }
+    }
+    InitGuard(const InitGuard&) = delete;
+    InitGuard& operator=(const InitGuard&) = delete;
+    void release() { pid_ = 0; }
+
+private:
+    pid_t pid_;
+    int pidfd_;
+};
+
+void write_oom_score_adj(pid_t pid, int value) {
+    const std::string path = fmt::format("/proc/{}/oom_score_adj", pid);
+    const sys::UniqueFd fd(check_sys(::open(path.c_str(), O_WRONLY | O_CLOEXEC), "open", path));
+    const std::string text = std::to_string(value);
+    if (::write(fd.get(), text.data(), text.size()) < 0)
+        throw_sys_error(fmt::format("process.oomScoreAdj {}: write", value), path);
+}
+
+SyncMessage expect(const SyncChannel& channel, SyncType wanted) {
+    SyncMessage message = channel.receive();
+    if (message.type == SyncType::kError) throw Error(message.text, message.errno_value);
+    if (message.type != wanted)
+        fail("sync channel: unexpected message {}", static_cast<int>(message.type));
+    return message;
+}
+
+}  // namespace
+
+LaunchedInit launch_init(const LaunchRequest& request) {
+    const spec::Spec& spec = *request.spec;
+    if (!spec.process) fail("process: required to create a container");
+    const NamespacePlan plan = plan_namespaces(spec.linux_config);
+    if (plan.new_user && (spec.linux_config.uid_mappings.empty() ||
+                          spec.linux_config.gid_mappings.empty()))
+        fail("linux.uidMappings: a new user namespace needs uid and gid mappings");
+
+    ChildNamespaceScope scope(plan, spec.linux_config);
+    auto [parent_channel, child_channel] = SyncChannel::make_pair();
+    sys::UniqueFd cgroup_dir;
+    if (request.cgroups != nullptr) cgroup_dir = request.cgroups->open_unified_dir();
+
+    int pidfd = -1;
+    sys::CloneArgs args;
+    args.flags = plan.clone_flags | CLONE_PIDFD;
+    args.pidfd = reinterpret_cast<std::uint64_t>(&pidfd);
+    args.exit_signal = SIGCHLD;
+    if (cgroup_dir) {
+        args.flags |= sys::kCloneIntoCgroup;
+        args.cgroup = static_cast<std::uint64_t>(cgroup_dir.get());
+    }
+    pid_t pid = sys::clone3(args);
+    if (pid < 0 && cgroup_dir && (errno == EBUSY || errno == EOPNOTSUPP || errno == EINVAL)) {
+        // The cgroup2 directory cannot take the child directly (e.g. threaded or a domain
+        // with internal processes): clone normally and move it below.
+        args.flags &= ~sys::kCloneIntoCgroup;
+        args.cgroup = 0;
+        cgroup_dir.reset();
+        pid = sys::clone3(args);
+    }
+    if (pid < 0) throw_sys_error("clone3 container init");
+    if (pid == 0) {
+        parent_channel.close();
+        run_container_init(request, plan, child_channel);
+    }
+    sys::UniqueFd pidfd_owner(pidfd);
+    InitGuard guard(pid, pidfd);
+    child_channel.close();
+    scope.restore();
+
+    expect(parent_channel, SyncType::kNamespacesReady);
+    if (plan.new_user)
+        write_id_maps(pid, spec.linux_config.uid_mappings, spec.linux_config.gid_mappings);
+    if (request.cgroups != nullptr) request.cgroups->add_process(pid, static_cast<bool>(cgroup_dir));
+    if (spec.process->oom_score_adj) write_oom_score_adj(pid, *spec.process->oom_score_adj);
+    parent_channel.send(SyncType::kGo);
+    const SyncMessage ready = expect(parent_channel, SyncType::kReady);
+
+    LaunchedInit launched;
+    launched.pid = pid;
+    launched.pidfd = std::move(pidfd_owner);
+    for (std::size_t start = 0; start < ready.text.size();) {
+        const auto end = ready.text.find('\n', start);
+        launched.warnings.push_back(ready.text.substr(start, end - start));
+        if (end == std::string::npos) break;
+        start = end + 1;
+    }
+    guard.release();
+    return launched;
+}
+
+}  // namespace hako::process

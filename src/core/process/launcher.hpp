@@ -1,0 +1,40 @@
+#pragma once
+// The parent side of starting a container init: one clone3 with every namespace flag that
+// can be created at once (and CLONE_INTO_CGROUP where a cgroup2 directory exists), then the
+// sync protocol of sync_channel.hpp until the init waits for `start`.
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "cgroups/layout.hpp"
+#include "cgroups/manager.hpp"
+#include "spec/spec.hpp"
+#include "sys/unique_fd.hpp"
+
+namespace hako::process {
+
+struct LaunchRequest {
+    const spec::Spec* spec = nullptr;
+    std::string container_id;
+    std::string bundle;  // absolute
+    std::string rootfs;  // absolute
+    int preserve_fds = 0;
+    bool no_pivot = false;
+    bool no_new_keyring = false;
+    int exec_gate_fd = -1;  // listening exec.sock, inherited by the init
+    cgroups::Manager* cgroups = nullptr;
+    const cgroups::Layout* cgroup_layout = nullptr;
+};
+
+struct LaunchedInit {
+    pid_t pid = 0;
+    sys::UniqueFd pidfd;
+    std::vector<std::string> warnings;
+};
+
+// Returns once the init is fully set up and blocked on the exec gate. On any failure the init
+// is killed and reaped, and the error (the init's own message when it failed) is thrown.
+LaunchedInit launch_init(const LaunchRequest& request);
+
+}  // namespace hako::process

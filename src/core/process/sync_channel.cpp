@@ -1,0 +1,63 @@
+#include "process/sync_channel.hpp"
+
+#include <sys/socket.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+
+#include "sys/error.hpp"
+
+namespace hako::process {
+namespace {
+
+struct FrameHeader {
+    std::uint32_t type;
+    std::int32_t errno_value;
+    std::uint32_t text_length;
+};
+
+constexpr std::size_t kFrameMax = sizeof(FrameHeader) + SyncChannel::kMaxText;
+
+}  // namespace
+
+std::pair<SyncChannel, SyncChannel> SyncChannel::make_pair() {
+    int fds[2];
+    check_sys(::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds), "socketpair");
+    return {SyncChannel(sys::UniqueFd(fds[0])), SyncChannel(sys::UniqueFd(fds[1]))};
+}
+
+void SyncChannel::send(SyncType type, std::int32_t errno_value, std::string_view text) const {
+    std::array<char, kFrameMax> frame{};
+    const std::size_t length = std::min(text.size(), kMaxText);
+    const FrameHeader header{static_cast<std::uint32_t>(type), errno_value,
+                             static_cast<std::uint32_t>(length)};
+    std::memcpy(frame.data(), &header, sizeof(header));
+    std::memcpy(frame.data() + sizeof(header), text.data(), length);
+    ssize_t rc;
+    do {
+        rc = ::send(fd_.get(), frame.data(), sizeof(header) + length, MSG_NOSIGNAL);
+    } while (rc < 0 && errno == EINTR);
+    check_sys(rc, "send on sync channel");
+}
+
+SyncMessage SyncChannel::receive() const {
+    std::array<char, kFrameMax> frame{};
+    ssize_t rc;
+    do {
+        rc = ::recv(fd_.get(), frame.data(), frame.size(), MSG_TRUNC);
+    } while (rc < 0 && errno == EINTR);
+    check_sys(rc, "receive on sync channel");
+    if (rc == 0) fail("container init exited during setup");
+    FrameHeader header{};
+    if (static_cast<std::size_t>(rc) < sizeof(header) || static_cast<std::size_t>(rc) > frame.size())
+        fail("sync channel: malformed frame of {} bytes", rc);
+    std::memcpy(&header, frame.data(), sizeof(header));
+    if (header.text_length != static_cast<std::size_t>(rc) - sizeof(header))
+        fail("sync channel: frame length {} does not match its header", rc);
+    if (header.type < 1 || header.type > 4) fail("sync channel: unknown message {}", header.type);
+    return {static_cast<SyncType>(header.type), header.errno_value,
+            std::string(frame.data() + sizeof(header), header.text_length)};
+}
+
+}  // namespace hako::process

@@ -1,0 +1,95 @@
+#include "security/capabilities.hpp"
+
+#include <sys/capability.h>
+#include <sys/prctl.h>
+
+#include <algorithm>
+#include <fstream>
+#include <memory>
+
+#include "sys/error.hpp"
+
+namespace hako::security {
+namespace {
+
+int last_capability() {
+    std::ifstream file("/proc/sys/kernel/cap_last_cap");
+    int last = CAP_LAST_CAP;
+    if (file) file >> last;
+    return last;
+}
+
+std::vector<int> resolve_set(const std::vector<std::string>& names, const char* field,
+                             int last_cap, std::vector<std::string>& warnings) {
+    std::vector<int> values;
+    for (const auto& name : names) {
+        cap_value_t value = 0;
+        std::string lower = name;
+        std::transform(lower.begin(), lower.end(), lower.begin(),
+                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+        if (cap_from_name(lower.c_str(), &value) != 0 || lower.rfind("cap_", 0) != 0) {
+            // libcap knows every name up to its build; a numeric or unknown name is an error.
+            fail("process.capabilities.{}: unknown capability \"{}\"", field, name);
+        }
+        if (value > last_cap) {
+            warnings.push_back(
+                fmt::format("capability {} is not supported by this kernel; skipped", name));
+            continue;
+        }
+        values.push_back(value);
+    }
+    return values;
+}
+
+struct CapFree {
+    void operator()(cap_t caps) const { cap_free(caps); }
+};
+
+}  // namespace
+
+Capabilities Capabilities::resolve(const spec::Capabilities& names,
+                                   std::vector<std::string>& warnings) {
+    const int last_cap = last_capability();
+    Capabilities caps;
+    caps.bounding = resolve_set(names.bounding, "bounding", last_cap, warnings);
+    caps.effective = resolve_set(names.effective, "effective", last_cap, warnings);
+    caps.permitted = resolve_set(names.permitted, "permitted", last_cap, warnings);
+    caps.inheritable = resolve_set(names.inheritable, "inheritable", last_cap, warnings);
+    caps.ambient = resolve_set(names.ambient, "ambient", last_cap, warnings);
+    return caps;
+}
+
+void Capabilities::prepare_for_user_switch() const {
+    const int last_cap = last_capability();
+    for (int cap = 0; cap <= last_cap; ++cap) {
+        if (std::find(bounding.begin(), bounding.end(), cap) != bounding.end()) continue;
+        if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
+            throw_sys_error("drop bounding capability", fmt::format("{}", cap));
+    }
+    check_sys(prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0), "prctl PR_SET_KEEPCAPS");
+}
+
+void Capabilities::apply() const {
+    std::unique_ptr<std::remove_pointer_t<cap_t>, CapFree> state(cap_init());
+    if (!state) throw_sys_error("cap_init");
+    const auto set = [&](const std::vector<int>& values, cap_flag_t flag) {
+        if (values.empty()) return;
+        std::vector<cap_value_t> list(values.begin(), values.end());
+        check_sys(cap_set_flag(state.get(), flag, static_cast<int>(list.size()), list.data(),
+                               CAP_SET),
+                  "cap_set_flag");
+    };
+    set(effective, CAP_EFFECTIVE);
+    set(permitted, CAP_PERMITTED);
+    set(inheritable, CAP_INHERITABLE);
+    check_sys(cap_set_proc(state.get()), "apply capabilities (cap_set_proc)");
+    check_sys(cap_reset_ambient(), "clear ambient capabilities");
+    for (int cap : ambient) {
+        // The kernel only raises an ambient capability that is permitted and inheritable.
+        if (cap_set_ambient(cap, CAP_SET) < 0)
+            throw_sys_error("raise ambient capability", fmt::format("{}", cap));
+    }
+    check_sys(prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0), "prctl PR_SET_KEEPCAPS");
+}
+
+}  // namespace hako::security

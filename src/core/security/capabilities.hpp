@@ -1,0 +1,29 @@
+#pragma once
+// The five capability sets of process.capabilities, applied with libcap around the user
+// switch: bounding is trimmed while still privileged, PR_SET_KEEPCAPS keeps the permitted set
+// across setresuid, and the spec's effective/permitted/inheritable then ambient sets are
+// installed last.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "spec/spec.hpp"
+
+namespace hako::security {
+
+// Resolves the names (e.g. "CAP_NET_ADMIN"). Unknown names are an error naming the field;
+// names this kernel lacks (above /proc/sys/kernel/cap_last_cap) are skipped with a warning
+// appended to warnings, as runc does.
+class Capabilities {
+public:
+    static Capabilities resolve(const spec::Capabilities& names, std::vector<std::string>& warnings);
+
+    // Before the user switch: drop what is not in bounding and keep caps across setresuid.
+    void prepare_for_user_switch() const;
+    // After the user switch: the final effective/permitted/inheritable and ambient sets.
+    void apply() const;
+
+    std::vector<int> bounding, effective, permitted, inheritable, ambient;
+};
+
+}  // namespace hako::security

@@ -1,0 +1,342 @@
+// Real cgroups on the host: these need root and leave nothing behind (every directory is
+// named /hako-test-<pid>... and removed, also when an assertion fails).
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <csignal>
+#include <fstream>
+#include <optional>
+#include <sstream>
+
+#include "cgroups/manager.hpp"
+#include "sys/error.hpp"
+#include "sys/syscalls.hpp"
+
+using hako::cgroups::Hierarchy;
+using hako::cgroups::Layout;
+using hako::cgroups::Manager;
+
+namespace {
+
+bool exists(const std::string& path) {
+    struct stat st {};
+    return ::stat(path.c_str(), &st) == 0;
+}
+
+std::string slurp(const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+// A child that waits for signals; killed and reaped on scope exit if still there.
+class Child {
+  public:
+    Child() = default;
+    explicit Child(pid_t pid) : pid_(pid) {}
+    static Child fork_paused() {
+        pid_t pid = ::fork();
+        if (pid == 0) {
+            for (;;) ::pause();
+        }
+        return Child(pid);
+    }
+    Child(const Child&) = delete;
+    Child& operator=(const Child&) = delete;
+    ~Child() {
+        if (pid_ > 0) {
+            ::kill(pid_, SIGKILL);
+            ::waitpid(pid_, nullptr, 0);
+        }
+    }
+    [[nodiscard]] pid_t pid() const { return pid_; }
+    // The wait status; the child is reaped afterwards.
+    int wait() {
+        int status = 0;
+        ::waitpid(pid_, &status, 0);
+        pid_ = -1;
+        return status;
+    }
+
+  private:
+    pid_t pid_ = -1;
+};
+
+class CgroupsManager : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        if (::geteuid() != 0) GTEST_SKIP() << "needs root";
+        layout_ = hako::cgroups::detect_layout();
+        if (layout_.hierarchies.empty()) GTEST_SKIP() << "no cgroup mounts";
+        name_ = "/hako-test-" + std::to_string(::getpid()) + "-" +
+                ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    }
+    // Whatever a failed test left behind goes, deepest first.
+    void TearDown() override {
+        for (const Hierarchy& hierarchy : layout_.hierarchies) {
+            std::string top = hierarchy.mount_point + name_;
+            if (!exists(top)) continue;
+            ADD_FAILURE() << "left behind: " << top;
+            for (const char* sub : {"/a/b", "/a", "/sub", ""}) ::rmdir((top + sub).c_str());
+        }
+    }
+
+    std::unique_ptr<Manager> make(const std::string& suffix = "") {
+        return hako::cgroups::make_manager(layout_, name_ + suffix, "id");
+    }
+
+    Layout layout_;
+    std::string name_;
+};
+
+TEST_F(CgroupsManager, CreateAddListDestroy) {
+    auto manager = make();
+    manager->create();
+    auto paths = manager->paths();
+    ASSERT_EQ(paths.size(), layout_.hierarchies.size());
+    for (const Hierarchy& hierarchy : layout_.hierarchies) {
+        EXPECT_EQ(paths[hierarchy.mount_point], hierarchy.mount_point + name_);
+        EXPECT_TRUE(exists(hierarchy.mount_point + name_)) << hierarchy.mount_point;
+    }
+    if (layout_.unified() != nullptr) {
+        EXPECT_TRUE(manager->open_unified_dir().valid());
+    } else {
+        EXPECT_FALSE(manager->open_unified_dir().valid());
+    }
+
+    Child child = Child::fork_paused();
+    ASSERT_GT(child.pid(), 0);
+    manager->add_process(child.pid(), false);
+    std::string proc_cgroup = slurp("/proc/" + std::to_string(child.pid()) + "/cgroup");
+    for (const Hierarchy& hierarchy : layout_.hierarchies) {
+        EXPECT_EQ(hako::cgroups::own_cgroup_path(proc_cgroup, hierarchy), name_)
+            << hierarchy.mount_point << "\n"
+            << proc_cgroup;
+    }
+    EXPECT_EQ(manager->pids(), std::vector<pid_t>{child.pid()});
+
+    manager->destroy();
+    int status = child.wait();
+    EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
+    for (const Hierarchy& hierarchy : layout_.hierarchies) {
+        EXPECT_FALSE(exists(hierarchy.mount_point + name_)) << hierarchy.mount_point;
+    }
+    manager->destroy();  // a second time: nothing left, no error
+}
+
+// Each driver on its own, as on a pure v1 or pure v2 host, by hiding part of this layout.
+TEST_F(CgroupsManager, SingleLayoutDrivers) {
+    std::vector<Layout> layouts;
+    if (const Hierarchy* unified = layout_.unified()) {
+        layouts.push_back(Layout{hako::cgroups::LayoutKind::v2, {*unified}});
+    }
+    Layout v1_only{hako::cgroups::LayoutKind::v1, {}};
+    for (const Hierarchy& hierarchy : layout_.hierarchies) {
+        if (!hierarchy.unified) v1_only.hierarchies.push_back(hierarchy);
+    }
+    if (!v1_only.hierarchies.empty()) layouts.push_back(v1_only);
+    for (const Layout& layout : layouts) {
+        SCOPED_TRACE(std::string(hako::cgroups::layout_name(layout.kind)));
+        auto manager = hako::cgroups::make_manager(layout, name_, "id");
+        manager->create();
+        EXPECT_EQ(manager->paths().size(), layout.hierarchies.size());
+        EXPECT_EQ(manager->open_unified_dir().valid(), layout.unified() != nullptr);
+        Child child = Child::fork_paused();
+        manager->add_process(child.pid(), false);
+        EXPECT_EQ(manager->pids(), std::vector<pid_t>{child.pid()});
+        manager->destroy();
+        int status = child.wait();
+        EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
+        for (const Hierarchy& hierarchy : layout.hierarchies) {
+            EXPECT_FALSE(exists(hierarchy.mount_point + name_)) << hierarchy.mount_point;
+        }
+    }
+}
+
+TEST_F(CgroupsManager, CloneIntoCgroup) {
+    if (layout_.unified() == nullptr) GTEST_SKIP() << "no cgroup2 hierarchy";
+    auto manager = make();
+    manager->create();
+    std::optional<Child> child;
+    {
+        hako::sys::UniqueFd dir = manager->open_unified_dir();
+        ASSERT_TRUE(dir.valid());
+        hako::sys::CloneArgs args;
+        args.flags = hako::sys::kCloneIntoCgroup;
+        args.exit_signal = SIGCHLD;
+        args.cgroup = static_cast<std::uint64_t>(dir.get());
+        pid_t pid = hako::sys::clone3(args);
+        if (pid == 0) {
+            for (;;) ::pause();
+        }
+        ASSERT_GT(pid, 0) << std::strerror(errno);
+        child.emplace(pid);
+    }
+    std::string proc_cgroup = slurp("/proc/" + std::to_string(child->pid()) + "/cgroup");
+    EXPECT_EQ(hako::cgroups::own_cgroup_path(proc_cgroup, *layout_.unified()), name_)
+        << proc_cgroup;
+    manager->add_process(child->pid(), true);
+    proc_cgroup = slurp("/proc/" + std::to_string(child->pid()) + "/cgroup");
+    for (const Hierarchy& hierarchy : layout_.hierarchies) {
+        EXPECT_EQ(hako::cgroups::own_cgroup_path(proc_cgroup, hierarchy), name_)
+            << hierarchy.mount_point;
+    }
+    manager->destroy();
+    int status = child->wait();
+    EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
+}
+
+TEST_F(CgroupsManager, LoadManagerFromPaths) {
+    auto manager = make();
+    manager->create();
+    Child child = Child::fork_paused();
+    manager->add_process(child.pid(), false);
+
+    auto loaded = hako::cgroups::load_manager(manager->paths());
+    EXPECT_EQ(loaded->paths(), manager->paths());
+    EXPECT_EQ(loaded->pids(), std::vector<pid_t>{child.pid()});
+    EXPECT_EQ(loaded->open_unified_dir().valid(), layout_.unified() != nullptr);
+    loaded->destroy();
+    int status = child.wait();
+    EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
+    for (const auto& [mount_point, dir] : manager->paths()) EXPECT_FALSE(exists(dir)) << dir;
+}
+
+TEST_F(CgroupsManager, LoadManagerRejectsTheHierarchyRoot) {
+    const std::string& mount_point = layout_.hierarchies.front().mount_point;
+    try {
+        hako::cgroups::load_manager({{mount_point, mount_point}});
+        FAIL() << "no throw";
+    } catch (const hako::Error& e) {
+        EXPECT_EQ(std::string(e.what()),
+                  "cgroup directory " + mount_point + " is not below its hierarchy " + mount_point);
+    }
+}
+
+TEST_F(CgroupsManager, SignalAll) {
+    auto manager = make();
+    manager->create();
+    Child child = Child::fork_paused();
+    manager->add_process(child.pid(), false);
+    manager->signal_all(SIGTERM);
+    int status = child.wait();
+    EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM) << status;
+    manager->destroy();
+}
+
+TEST_F(CgroupsManager, DestroyKillsFrozenProcesses) {
+    auto manager = make();
+    manager->create();
+    Child child = Child::fork_paused();
+    manager->add_process(child.pid(), false);
+    if (const Hierarchy* freezer = layout_.find_v1("freezer")) {
+        std::string state = freezer->mount_point + name_ + "/freezer.state";
+        std::ofstream(state) << "FROZEN";
+        std::string now = slurp(state);
+        EXPECT_TRUE(now == "FROZEN\n" || now == "FREEZING\n") << now;
+    } else if (const Hierarchy* unified = layout_.unified()) {
+        std::ofstream(unified->mount_point + name_ + "/cgroup.freeze") << "1";
+        EXPECT_EQ(slurp(unified->mount_point + name_ + "/cgroup.freeze"), "1\n");
+    }
+    manager->destroy();
+    int status = child.wait();
+    EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
+}
+
+TEST_F(CgroupsManager, DestroyRemovesSubCgroupsAndTheirProcesses) {
+    auto manager = make();
+    manager->create();
+    Child child = Child::fork_paused();
+    manager->add_process(child.pid(), false);
+    // The container made sub-cgroups and moved itself down into one of them.
+    for (const Hierarchy& hierarchy : layout_.hierarchies) {
+        std::string sub = hierarchy.mount_point + name_ + "/sub";
+        ASSERT_EQ(::mkdir(sub.c_str(), 0755), 0) << sub;
+    }
+    const Hierarchy& first = layout_.hierarchies.front();
+    if (!first.unified) {  // v2 forbids a process in an inner node with domain controllers
+        std::ofstream(first.mount_point + name_ + "/sub/cgroup.procs")
+            << std::to_string(child.pid());
+    }
+    EXPECT_EQ(manager->pids(), std::vector<pid_t>{child.pid()});
+    manager->destroy();
+    int status = child.wait();
+    EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
+    for (const Hierarchy& hierarchy : layout_.hierarchies) {
+        EXPECT_FALSE(exists(hierarchy.mount_point + name_)) << hierarchy.mount_point;
+    }
+}
+
+TEST_F(CgroupsManager, DestroyRemovesOnlyTheLeaf) {
+    auto manager = make("/a/b");
+    manager->create();
+    for (const Hierarchy& hierarchy : layout_.hierarchies) {
+        EXPECT_TRUE(exists(hierarchy.mount_point + name_ + "/a/b")) << hierarchy.mount_point;
+    }
+    if (const Hierarchy* cpuset = layout_.find_v1("cpuset")) {
+        // Filled in from the parents, or no task could join.
+        EXPECT_NE(slurp(cpuset->mount_point + name_ + "/a/b/cpuset.cpus"), "\n");
+        EXPECT_NE(slurp(cpuset->mount_point + name_ + "/a/b/cpuset.mems"), "\n");
+    }
+    manager->destroy();
+    for (const Hierarchy& hierarchy : layout_.hierarchies) {
+        std::string top = hierarchy.mount_point + name_;
+        EXPECT_FALSE(exists(top + "/a/b")) << hierarchy.mount_point;
+        EXPECT_TRUE(exists(top + "/a")) << hierarchy.mount_point;  // as runc: leaf only
+        EXPECT_EQ(::rmdir((top + "/a").c_str()), 0);
+        EXPECT_EQ(::rmdir(top.c_str()), 0);
+    }
+}
+
+TEST_F(CgroupsManager, FailedCreateLeavesNothing) {
+    // A real hierarchy first, then one where mkdir must fail.
+    Layout broken = layout_;
+    broken.hierarchies.insert(broken.hierarchies.begin() + 1,
+                              Hierarchy{"/proc/self/status", {"pids"}, false});
+    auto manager = hako::cgroups::make_manager(broken, name_ + "/a", "id");
+    try {
+        manager->create();
+        FAIL() << "no throw";
+    } catch (const hako::Error& e) {
+        EXPECT_EQ(std::string(e.what()), "mkdir /proc/self/status" + name_ + ": Not a directory");
+    }
+    for (const Hierarchy& hierarchy : layout_.hierarchies) {
+        EXPECT_FALSE(exists(hierarchy.mount_point + name_)) << hierarchy.mount_point;
+    }
+}
+
+TEST_F(CgroupsManager, AddProcessErrorNamesTheFile) {
+    auto manager = make();
+    manager->create();
+    pid_t gone = 0;
+    {
+        Child child = Child::fork_paused();
+        gone = child.pid();
+    }  // killed and reaped: the pid names no process now
+    try {
+        manager->add_process(gone, false);
+        ADD_FAILURE() << "no throw";
+    } catch (const hako::Error& e) {
+        const Hierarchy& first = layout_.hierarchies.front();
+        EXPECT_EQ(std::string(e.what()),
+                  "write " + first.mount_point + name_ + "/cgroup.procs: No such process");
+    }
+    manager->destroy();
+}
+
+TEST_F(CgroupsManager, RelativePathGoesBelowOwnCgroup) {
+    auto manager = hako::cgroups::make_manager(layout_, "", name_.substr(1));
+    std::string proc_cgroup = slurp("/proc/self/cgroup");
+    for (const Hierarchy& hierarchy : layout_.hierarchies) {
+        std::string own = hako::cgroups::own_cgroup_path(proc_cgroup, hierarchy);
+        EXPECT_EQ(manager->paths()[hierarchy.mount_point],
+                  hierarchy.mount_point + (own == "/" ? "" : own) + name_);
+    }
+}
+
+}  // namespace
