@@ -92,13 +92,7 @@ int try_write_file(const std::string& path, std::string_view text) noexcept {
 }
 
 void write_file(const std::string& path, std::string_view text) {
-    sys::UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
-    if (!fd) throw_sys_error("open", path);
-    ssize_t n;
-    do {
-        n = ::write(fd.get(), text.data(), text.size());
-    } while (n < 0 && errno == EINTR);
-    check_sys(n, "write", path);
+    if (int err = try_write_file(path, text); err != 0) throw_sys_error("write", path, err);
 }
 
 std::vector<std::string> split_words(std::string_view text) {

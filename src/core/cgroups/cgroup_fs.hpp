@@ -12,7 +12,8 @@ namespace hako::cgroups::detail {
 // Whole content of a (small, pseudo-)file.
 std::string read_file(const std::string& path);
 
-// Writes text with one write(2), as cgroupfs expects one value per write.
+// Writes text with one write(2), as cgroupfs expects one value per write. Failures to open
+// are reported as "write <path>" too: to the caller both mean the value did not land.
 void write_file(const std::string& path, std::string_view text);
 
 // Like write_file, but returns the errno instead of throwing (0 on success).

@@ -11,6 +11,7 @@
 namespace hako::cgroups::detail {
 
 void V2Manager::create() {
+    created_.clear();
     created_ = make_dirs(dir_.hierarchy.mount_point, dir_.rel);
     enable_controllers();
 }

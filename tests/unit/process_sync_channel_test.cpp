@@ -1,0 +1,47 @@
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+
+#include <string>
+
+#include "process/sync_channel.hpp"
+#include "sys/error.hpp"
+
+using hako::process::SyncChannel;
+using hako::process::SyncType;
+
+TEST(SyncChannel, CarriesTypedMessagesWithText) {
+    auto [parent, child] = SyncChannel::make_pair();
+    child.send(SyncType::kError, ENOENT, "mount /x: No such file or directory");
+    const auto message = parent.receive();
+    EXPECT_EQ(message.type, SyncType::kError);
+    EXPECT_EQ(message.errno_value, ENOENT);
+    EXPECT_EQ(message.text, "mount /x: No such file or directory");
+}
+
+TEST(SyncChannel, TruncatesOverlongTextToTheLimit) {
+    auto [parent, child] = SyncChannel::make_pair();
+    child.send(SyncType::kReady, 0, std::string(70000, 'x'));
+    EXPECT_EQ(parent.receive().text.size(), SyncChannel::kMaxText);
+}
+
+TEST(SyncChannel, PeerExitIsAnError) {
+    auto [parent, child] = SyncChannel::make_pair();
+    child.close();
+    try {
+        parent.receive();
+        FAIL() << "no error";
+    } catch (const hako::Error& e) {
+        EXPECT_STREQ(e.what(), "container init exited during setup");
+    }
+}
+
+TEST(SyncChannel, RejectsMalformedFrames) {
+    auto [parent, child] = SyncChannel::make_pair();
+    // A header claiming more text than the frame carries.
+    const std::uint32_t frame[3] = {3, 0, 100};
+    ASSERT_EQ(::send(child.fd(), frame, sizeof(frame), 0), static_cast<ssize_t>(sizeof(frame)));
+    EXPECT_THROW(parent.receive(), hako::Error);
+    const std::uint32_t unknown[3] = {99, 0, 0};
+    ASSERT_EQ(::send(child.fd(), unknown, sizeof(unknown), 0), static_cast<ssize_t>(sizeof(unknown)));
+    EXPECT_THROW(parent.receive(), hako::Error);
+}
