@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <string>
 
@@ -44,4 +45,19 @@ TEST(SyncChannel, RejectsMalformedFrames) {
     const std::uint32_t unknown[3] = {99, 0, 0};
     ASSERT_EQ(::send(child.fd(), unknown, sizeof(unknown), 0), static_cast<ssize_t>(sizeof(unknown)));
     EXPECT_THROW(parent.receive(), hako::Error);
+}
+
+TEST(SyncChannel, PassesAnFdWithScmRights) {
+    auto [parent, child] = SyncChannel::make_pair();
+    int pipe_fds[2];
+    ASSERT_EQ(::pipe(pipe_fds), 0);
+    child.send(SyncType::kReady, 0, "fd", pipe_fds[1]);
+    ::close(pipe_fds[1]);
+    auto message = parent.receive();
+    ASSERT_TRUE(message.fd.valid());
+    ASSERT_EQ(::write(message.fd.get(), "x", 1), 1);
+    char byte = 0;
+    EXPECT_EQ(::read(pipe_fds[0], &byte, 1), 1);
+    EXPECT_EQ(byte, 'x');
+    ::close(pipe_fds[0]);
 }

@@ -27,27 +27,58 @@ std::pair<SyncChannel, SyncChannel> SyncChannel::make_pair() {
     return {SyncChannel(sys::UniqueFd(fds[0])), SyncChannel(sys::UniqueFd(fds[1]))};
 }
 
-void SyncChannel::send(SyncType type, std::int32_t errno_value, std::string_view text) const {
+void SyncChannel::send(SyncType type, std::int32_t errno_value, std::string_view text,
+                       int attached_fd) const {
     std::array<char, kFrameMax> frame{};
     const std::size_t length = std::min(text.size(), kMaxText);
     const FrameHeader header{static_cast<std::uint32_t>(type), errno_value,
                              static_cast<std::uint32_t>(length)};
     std::memcpy(frame.data(), &header, sizeof(header));
     std::memcpy(frame.data() + sizeof(header), text.data(), length);
+    iovec iov{frame.data(), sizeof(header) + length};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    alignas(cmsghdr) std::array<char, CMSG_SPACE(sizeof(int))> control{};
+    if (attached_fd >= 0) {
+        msg.msg_control = control.data();
+        msg.msg_controllen = control.size();
+        cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
+        cmsg->cmsg_level = SOL_SOCKET;
+        cmsg->cmsg_type = SCM_RIGHTS;
+        cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+        std::memcpy(CMSG_DATA(cmsg), &attached_fd, sizeof(int));
+    }
     ssize_t rc;
     do {
-        rc = ::send(fd_.get(), frame.data(), sizeof(header) + length, MSG_NOSIGNAL);
+        rc = ::sendmsg(fd_.get(), &msg, MSG_NOSIGNAL);
     } while (rc < 0 && errno == EINTR);
     check_sys(rc, "send on sync channel");
 }
 
 SyncMessage SyncChannel::receive() const {
     std::array<char, kFrameMax> frame{};
+    iovec iov{frame.data(), frame.size()};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    alignas(cmsghdr) std::array<char, CMSG_SPACE(sizeof(int))> control{};
+    msg.msg_control = control.data();
+    msg.msg_controllen = control.size();
     ssize_t rc;
     do {
-        rc = ::recv(fd_.get(), frame.data(), frame.size(), MSG_TRUNC);
+        rc = ::recvmsg(fd_.get(), &msg, MSG_TRUNC | MSG_CMSG_CLOEXEC);
     } while (rc < 0 && errno == EINTR);
     check_sys(rc, "receive on sync channel");
+    sys::UniqueFd passed;
+    for (cmsghdr* cmsg = CMSG_FIRSTHDR(&msg); cmsg != nullptr; cmsg = CMSG_NXTHDR(&msg, cmsg)) {
+        if (cmsg->cmsg_level == SOL_SOCKET && cmsg->cmsg_type == SCM_RIGHTS &&
+            cmsg->cmsg_len == CMSG_LEN(sizeof(int))) {
+            int received = -1;
+            std::memcpy(&received, CMSG_DATA(cmsg), sizeof(int));
+            passed.reset(received);
+        }
+    }
     if (rc == 0) fail("container init exited during setup");
     FrameHeader header{};
     if (static_cast<std::size_t>(rc) < sizeof(header) || static_cast<std::size_t>(rc) > frame.size())
@@ -55,9 +86,10 @@ SyncMessage SyncChannel::receive() const {
     std::memcpy(&header, frame.data(), sizeof(header));
     if (header.text_length != static_cast<std::size_t>(rc) - sizeof(header))
         fail("sync channel: frame length {} does not match its header", rc);
-    if (header.type < 1 || header.type > 4) fail("sync channel: unknown message {}", header.type);
+    if (header.type < 1 || header.type > kLastSyncType)
+        fail("sync channel: unknown message {}", header.type);
     return {static_cast<SyncType>(header.type), header.errno_value,
-            std::string(frame.data() + sizeof(header), header.text_length)};
+            std::string(frame.data() + sizeof(header), header.text_length), std::move(passed)};
 }
 
 }  // namespace hako::process

@@ -31,12 +31,16 @@ enum class SyncType : std::uint32_t {
     kGo = 2,               // parent -> init: maps, cgroups and oom_score_adj are in place
     kReady = 3,            // init -> parent: set up, waiting for start
     kError = 4,            // init -> parent: setup failed; text says why, errno the errno
+    // New message types are appended here (and kLastSyncType moved), each documented in the
+    // diagram above and in docs/ARCHITECTURE.md.
 };
+inline constexpr std::uint32_t kLastSyncType = 4;
 
 struct SyncMessage {
     SyncType type = SyncType::kError;
     std::int32_t errno_value = 0;
     std::string text;
+    sys::UniqueFd fd;  // passed with SCM_RIGHTS, when the sender attached one
 };
 
 class SyncChannel {
@@ -48,7 +52,10 @@ public:
 
     explicit SyncChannel(sys::UniqueFd fd) : fd_(std::move(fd)) {}
 
-    void send(SyncType type, std::int32_t errno_value = 0, std::string_view text = {}) const;
+    // attached_fd >= 0 is passed to the peer with SCM_RIGHTS (a pty master, a seccomp
+    // notify fd); the sender keeps its own copy.
+    void send(SyncType type, std::int32_t errno_value = 0, std::string_view text = {},
+              int attached_fd = -1) const;
     // Throws when the peer closed the channel ("init exited during setup") or sent a
     // malformed frame.
     SyncMessage receive() const;
