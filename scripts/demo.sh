@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Runs a small container with hako and shows what it sees from inside. Needs root.
+# Installs what the build needs, builds hako, and runs a small container that shows what it
+# sees from inside. Needs root.
 # Usage: scripts/demo.sh   (HAKO=/path/to/runtime overrides build/hako and skips the build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if [ -z "${HAKO:-}" ]; then
+    scripts/setup.sh
     HAKO=build/hako
     [ -f build/build.ninja ] || cmake -S . -B build -G Ninja
     cmake --build build --target hako

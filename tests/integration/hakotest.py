@@ -7,7 +7,17 @@ cgroup filesystem and the state root. They are written against runc's behaviour,
 
 Environment:
   HAKO_BIN          the runtime binary (hako, or runc to validate the tests)
-  HAKO_TEST_ROOTFS  a busybox-static rootfs made by scripts/make-rootfs.sh
+  HAKO_TEST_ROOTFS  a busybox-static rootfs made by scripts/make-rootfs.sh. It is shared
+                    by every test and only ever READ (copied): each Bundle gets its own
+                    `cp -a` copy, and no test may give the shared tree to the runtime or
+                    mount anything on it. The suite checks after every test that it is
+                    unchanged and that nothing is mounted in it.
+
+Temp dirs (/tmp/hkt-*) are removed by safe_remove_tree(), never by shutil.rmtree: it first
+unmounts everything at or below the dir and then removes files without ever crossing into
+another mount or filesystem; when a mount cannot be removed it leaves the dir in place and
+fails the test. A test that mounts something on the host does it through
+HakoTestCase.host_mount()/mount_tmpfs(), which registers the mount for unmounting.
 
 Reading results from inside a container: every Bundle bind-mounts a fresh host temp dir
 (mode 0777) at /out, so the process can write files there, e.g.
@@ -17,12 +27,14 @@ Reading results from inside a container: every Bundle bind-mounts a fresh host t
 """
 
 import copy
+import ctypes
+import errno
 import json
 import os
 import re
 import secrets
-import shutil
 import signal
+import stat
 import subprocess
 import tempfile
 import time
@@ -125,32 +137,42 @@ def merge(base, patch):
 
 
 class Bundle:
-    """A temporary OCI bundle: a directory with config.json (and maybe a rootfs copy).
+    """A temporary OCI bundle: a directory with config.json and its own rootfs copy.
 
-    By default root.path is the shared HAKO_TEST_ROOTFS (absolute) mounted read-only;
-    copy_rootfs=True gives the bundle its own writable `cp -a` copy. With out=True (the
-    default) a host temp dir (mode 0777) is bind-mounted read-write at /out."""
+    The shared HAKO_TEST_ROOTFS is never given to the runtime (a runtime creates mount
+    points in its rootfs, and a buggy one may write anything there): every bundle gets a
+    private `cp -a` copy at <bundle>/rootfs. By default it is mounted read-only like
+    `runc spec`; copy_rootfs=True makes it writable (root.readonly false). rootfs=False
+    makes no rootfs at all: the caller provides <bundle>/rootfs (see populate_rootfs()).
+    With out=True (the default) a host temp dir (mode 0777) is bind-mounted read-write
+    at /out."""
 
-    def __init__(self, test, args=None, copy_rootfs=False, out=True, hostname="hako"):
+    def __init__(self, test, args=None, copy_rootfs=False, out=True, hostname="hako",
+                 rootfs=True):
         self.test = test
         self.dir = test.make_tempdir("bundle-")
         self.config = base_config(args, hostname)
-        if copy_rootfs:
-            self.rootfs = os.path.join(self.dir, "rootfs")
-            subprocess.run(["cp", "-a", ROOTFS, self.rootfs], check=True)
-            self.config["root"] = {"path": "rootfs", "readonly": False}
-        else:
-            self.rootfs = ROOTFS
-            self.config["root"] = {"path": ROOTFS, "readonly": True}
+        self.rootfs = os.path.join(self.dir, "rootfs")
+        self.config["root"] = {"path": "rootfs", "readonly": not copy_rootfs}
+        self.out = out
+        if rootfs:
+            os.mkdir(self.rootfs, 0o755)
+            self.populate_rootfs()
         self.out_dir = None
         if out:
-            # The mount point must exist in the rootfs before the container starts: with
-            # a user namespace the runtime cannot mkdir in a host-root-owned rootfs.
-            # Creating it in the shared rootfs is idempotent and harmless.
-            os.makedirs(os.path.join(self.rootfs, OUT.lstrip("/")), exist_ok=True)
             self.out_dir = test.make_tempdir("out-")
             os.chmod(self.out_dir, 0o777)
             self.add_mount(OUT, "bind", self.out_dir, ["rbind", "rw"])
+
+    def populate_rootfs(self, dest=None):
+        """Copies the shared test rootfs into dest (default: this bundle's rootfs dir,
+        which must exist) and creates the /out mount point in the copy: with a user
+        namespace the runtime cannot mkdir in a host-root-owned rootfs."""
+        dest = dest or self.rootfs
+        check_not_shared_rootfs(dest, "a bundle rootfs")
+        subprocess.run(["cp", "-a", ROOTFS.rstrip("/") + "/.", dest], check=True)
+        if self.out:
+            os.makedirs(os.path.join(dest, OUT.lstrip("/")), exist_ok=True)
 
     # -- config editing -----------------------------------------------------------------
     def patch(self, patch):
@@ -218,7 +240,18 @@ class Bundle:
         return os.path.join(self.dir, "config.json")
 
     def write(self, text=None):
-        """Writes config.json (or the given raw text, for malformed-config tests)."""
+        """Writes config.json (or the given raw text, for malformed-config tests).
+
+        Refuses a config that would hand the shared test rootfs (or a path in it) to the
+        runtime as the root or as a mount source."""
+        if text is None:
+            root = self.get("root.path")
+            if isinstance(root, str):
+                check_not_shared_rootfs(os.path.join(self.dir, root), "root.path")
+            for m in self.config.get("mounts") or []:
+                src = m.get("source") if isinstance(m, dict) else None
+                if isinstance(src, str) and src.startswith("/"):
+                    check_not_shared_rootfs(src, "mount source")
         with open(self.config_path, "w") as f:
             if text is None:
                 json.dump(self.config, f, indent=2)
@@ -511,6 +544,251 @@ def snapshot_host(test, cid, extra_paths=()):
 
 
 # --------------------------------------------------------------------------------------
+# Host mounts and safe removal of temp dirs
+# --------------------------------------------------------------------------------------
+
+MNT_DETACH = 2
+UMOUNT_NOFOLLOW = 8
+_libc = ctypes.CDLL(None, use_errno=True)
+_libc.umount2.argtypes = [ctypes.c_char_p, ctypes.c_int]
+
+
+class UnsafeRemoval(AssertionError):
+    """A temp dir could not be removed without touching another mount: left in place."""
+
+
+def _under(path, top):
+    return path == top or path.startswith(top.rstrip("/") + "/")
+
+
+def _mount_point_path(row):
+    """The row's mount point without the " (deleted)" mark of a removed mount point."""
+    mp = row.mount_point
+    return mp[:-len(" (deleted)")] if mp.endswith(" (deleted)") else mp
+
+
+def mounts_below(path, rows=None):
+    """Rows of this process's mountinfo mounted at path or anywhere below it, deepest
+    (and, at one path, top-most) first."""
+    top = os.path.realpath(path)
+    rows = mountinfo("self") if rows is None else rows
+    found = [r for r in rows if _under(_mount_point_path(r), top)]
+    return sorted(found, key=lambda r: (_mount_point_path(r).count("/"), r.mount_id),
+                  reverse=True)
+
+
+def umount_lazy(path):
+    """umount2(path, MNT_DETACH|UMOUNT_NOFOLLOW); returns 0 or the errno."""
+    if _libc.umount2(os.fsencode(path), MNT_DETACH | UMOUNT_NOFOLLOW) == 0:
+        return 0
+    return ctypes.get_errno()
+
+
+def unmount_all_below(path, max_rounds=50):
+    """Lazily unmounts everything mounted at or below path (stacked mounts included),
+    deepest first, repeating until /proc/self/mountinfo shows none (at most max_rounds
+    rounds). Returns the rows that are still mounted (empty on success)."""
+    errors = {}
+    for _ in range(max_rounds):
+        rows = mounts_below(path)
+        if not rows:
+            return []
+        progress = False
+        for row in rows:
+            err = umount_lazy(_mount_point_path(row))
+            if err == 0:
+                progress = True
+            elif err != errno.EINVAL:  # EINVAL: already gone with a detached parent
+                errors[row.mount_point] = os.strerror(err)
+        if not progress:
+            # Last resort: util-linux's umount, in case the syscall wrapper misbehaves.
+            for row in rows:
+                subprocess.run(["umount", "-l", _mount_point_path(row)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(0.01)
+    rows = mounts_below(path)
+    for row in rows:
+        row.umount_error = errors.get(row.mount_point)
+    return rows
+
+
+def _fd_mount_id(fd):
+    with open("/proc/self/fdinfo/%d" % fd) as f:
+        for line in f:
+            if line.startswith("mnt_id:"):
+                return int(line.split()[1])
+    raise AssertionError("no mnt_id in /proc/self/fdinfo/%d" % fd)
+
+
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+
+
+def _shared_rootfs_id():
+    try:
+        st = os.stat(ROOTFS)
+        return (st.st_dev, st.st_ino)
+    except OSError:
+        return None
+
+
+def _remove_contents(dfd, path, top, problems):
+    """Removes what directory fd dfd (at path) holds, never leaving top's mount and
+    filesystem. Returns True when the directory is empty afterwards."""
+    emptied = True
+    with os.scandir(dfd) as it:
+        names = [e.name for e in it]
+    for name in names:
+        child = os.path.join(path, name)
+        try:
+            st = os.stat(name, dir_fd=dfd, follow_symlinks=False)
+        except FileNotFoundError:
+            continue
+        reason = None
+        if child in top["mount_points"]:
+            reason = "is a mount point"
+        elif st.st_dev != top["dev"]:
+            reason = "is on another filesystem (st_dev %d, not %d)" % (st.st_dev, top["dev"])
+        elif (st.st_dev, st.st_ino) == top["rootfs_id"]:
+            reason = "is the shared HAKO_TEST_ROOTFS"
+        if reason:
+            problems.append("%s %s: not removed" % (child, reason))
+            emptied = False
+            continue
+        if not stat.S_ISDIR(st.st_mode):
+            try:
+                os.unlink(name, dir_fd=dfd)
+            except FileNotFoundError:
+                pass
+            except OSError as e:
+                problems.append("%s: unlink: %s" % (child, e.strerror))
+                emptied = False
+            continue
+        try:
+            cfd = os.open(name, _DIR_FLAGS, dir_fd=dfd)
+        except OSError as e:
+            problems.append("%s: open: %s" % (child, e.strerror))
+            emptied = False
+            continue
+        try:
+            cst = os.fstat(cfd)
+            if (cst.st_dev, cst.st_ino) != (st.st_dev, st.st_ino):
+                problems.append("%s changed while being removed: not removed" % child)
+                emptied = False
+                continue
+            mid = _fd_mount_id(cfd)
+            if mid != top["mnt_id"]:
+                problems.append("%s is on another mount (mnt_id %d, not %d): not removed"
+                                % (child, mid, top["mnt_id"]))
+                emptied = False
+                continue
+            if _remove_contents(cfd, child, top, problems):
+                try:
+                    os.rmdir(name, dir_fd=dfd)
+                except OSError as e:
+                    problems.append("%s: rmdir: %s" % (child, e.strerror))
+                    emptied = False
+            else:
+                emptied = False
+        finally:
+            os.close(cfd)
+    return emptied
+
+
+def check_not_shared_rootfs(path, what):
+    """Raises when path is, is inside or contains the shared HAKO_TEST_ROOTFS."""
+    if not ROOTFS:
+        return
+    p = os.path.realpath(path)
+    r = os.path.realpath(ROOTFS)
+    if _under(p, r) or _under(r, p):
+        raise AssertionError("%s %s overlaps the shared HAKO_TEST_ROOTFS %s: tests must "
+                             "use a copy" % (what, path, ROOTFS))
+
+
+def safe_remove_tree(path):
+    """Removes one of the suite's temp dirs without ever deleting through a mount.
+
+    1. Unmounts (lazily, deepest first, repeatedly) everything at or below path.
+    2. If anything is still mounted there, leaves the dir alone and raises.
+    3. Removes the tree through directory fds, descending only into directories on the
+       same filesystem (st_dev) and the same mount (mnt_id) as path, never into a mount
+       point listed in mountinfo nor into the shared rootfs; anything skipped is left in
+       place and reported by raising UnsafeRemoval."""
+    path = os.path.abspath(path)
+    tmp = os.path.realpath(tempfile.gettempdir())
+    real = os.path.join(os.path.realpath(os.path.dirname(path)), os.path.basename(path))
+    if (os.path.islink(path) or os.path.dirname(real) != tmp
+            or not os.path.basename(real).startswith(TMP_PREFIX)):
+        raise UnsafeRemoval("refusing to remove %s: not a %s/%s* temp dir" % (
+            path, tmp, TMP_PREFIX))
+    check_not_shared_rootfs(real, "refusing to remove")
+    if not os.path.lexists(real):
+        return
+    left = unmount_all_below(real)
+    if left:
+        raise UnsafeRemoval("%s NOT removed: still mounted below it after unmounting: %s" % (
+            real, ["%s (%s)" % (r.line, getattr(r, "umount_error", None)) for r in left]))
+    fd = os.open(real, _DIR_FLAGS)
+    try:
+        st = os.fstat(fd)
+        parent = os.open(tmp, _DIR_FLAGS)
+        try:
+            parent_mnt = _fd_mount_id(parent)
+        finally:
+            os.close(parent)
+        top = {"dev": st.st_dev, "mnt_id": _fd_mount_id(fd),
+               "rootfs_id": _shared_rootfs_id(),
+               "mount_points": {_mount_point_path(r) for r in mounts_below(real)}}
+        if top["mnt_id"] != parent_mnt or real in top["mount_points"]:
+            raise UnsafeRemoval("%s NOT removed: it is a mount point" % real)
+        problems = []
+        emptied = _remove_contents(fd, real, top, problems)
+    finally:
+        os.close(fd)
+    if emptied:
+        os.rmdir(real)
+    if problems:
+        raise UnsafeRemoval("%s only partly removed, to avoid deleting through a mount:\n  %s"
+                            % (real, "\n  ".join(problems)))
+
+
+def rootfs_fingerprint():
+    """{relative path: (mode, uid, gid, size, mtime_ns, link target)} of the shared rootfs,
+    not following symlinks nor crossing into another filesystem."""
+    top = os.path.realpath(ROOTFS)
+    top_dev = os.lstat(top).st_dev
+    out = {}
+    for dirpath, dirs, files in os.walk(top):
+        paths = [dirpath] if dirpath == top else []
+        paths += [os.path.join(dirpath, n) for n in dirs + files]
+        for p in paths:
+            try:
+                st = os.lstat(p)
+            except OSError:
+                continue
+            link = os.readlink(p) if stat.S_ISLNK(st.st_mode) else None
+            out[os.path.relpath(p, top)] = (st.st_mode, st.st_uid, st.st_gid, st.st_size,
+                                            st.st_mtime_ns, link)
+        dirs[:] = [d for d in dirs if os.lstat(os.path.join(dirpath, d)).st_dev == top_dev]
+    return out
+
+
+def rootfs_changes(before, after):
+    changes = []
+    for p in sorted(set(before) | set(after)):
+        if p not in after:
+            changes.append("removed " + p)
+        elif p not in before:
+            changes.append("added " + p)
+        elif before[p] != after[p]:
+            changes.append("changed %s: %s -> %s" % (p, before[p], after[p]))
+    return changes
+
+
+_ROOTFS_BASELINE = {}
+
+
+# --------------------------------------------------------------------------------------
 # Test case base
 # --------------------------------------------------------------------------------------
 
@@ -523,6 +801,14 @@ def _check_environment():
                         "(scripts/make-rootfs.sh DIR)" % ROOTFS)
     if os.geteuid() != 0:
         problems.append("integration tests must run as root")
+    if ROOTFS and os.path.isdir(ROOTFS):
+        real = os.path.realpath(ROOTFS)
+        if os.path.basename(real).startswith(TMP_PREFIX):
+            problems.append("HAKO_TEST_ROOTFS=%r is one of the suite's temp dirs" % ROOTFS)
+        held = mounts_below(real)
+        if held:
+            problems.append("mounts inside HAKO_TEST_ROOTFS (left by an earlier run? "
+                            "unmount them by hand): %s" % [r.line for r in held])
     return problems
 
 
@@ -534,10 +820,13 @@ class HakoTestCase(unittest.TestCase):
         problems = _check_environment()
         if problems:
             raise AssertionError("; ".join(problems))
+        if "fingerprint" not in _ROOTFS_BASELINE:
+            _ROOTFS_BASELINE["fingerprint"] = rootfs_fingerprint()
 
     def setUp(self):
         self._tempdirs = []
         self._ids = []
+        self._host_mounts = []
         self.state_root = self.make_tempdir("state-")
         self.rt = Runtime(self, self.state_root)
         self.addCleanup(self._cleanup)
@@ -552,8 +841,41 @@ class HakoTestCase(unittest.TestCase):
                     os.kill(st["pid"], signal.SIGKILL)
             except (AssertionError, OSError, ValueError):
                 pass  # best effort: the test itself reports what went wrong
+        problems = []
+        # The test's own host mounts first, then every temp dir, each of which is
+        # unmounted once more and removed without crossing into any mount.
+        for target in reversed(self._host_mounts):
+            left = unmount_all_below(target)
+            if left:
+                problems.append("could not unmount %s: %s" % (
+                    target, [r.line for r in left]))
         for d in reversed(self._tempdirs):
-            shutil.rmtree(d, ignore_errors=True)
+            try:
+                safe_remove_tree(d)
+            except (UnsafeRemoval, OSError) as e:
+                problems.append(str(e))
+        problems.extend(self._check_shared_rootfs())
+        if problems:
+            raise AssertionError("UNSAFE HOST STATE AFTER THE TEST (any dir named here was "
+                                 "left in place):\n" + "\n".join(problems))
+
+    def _check_shared_rootfs(self):
+        """The shared rootfs must be unchanged and hold no mount after every test."""
+        problems = []
+        if not ROOTFS:
+            return problems
+        held = mounts_below(os.path.realpath(ROOTFS))
+        if held:
+            problems.append("MOUNTS INSIDE THE SHARED HAKO_TEST_ROOTFS: %s"
+                            % [r.line for r in held])
+        if "fingerprint" in _ROOTFS_BASELINE:
+            now = rootfs_fingerprint()
+            changes = rootfs_changes(_ROOTFS_BASELINE["fingerprint"], now)
+            if changes:
+                problems.append("THE SHARED HAKO_TEST_ROOTFS CHANGED during this test: %s"
+                                % changes[:20])
+                _ROOTFS_BASELINE["fingerprint"] = now  # report each change once
+        return problems
 
     # -- factories ----------------------------------------------------------------------
     def make_tempdir(self, prefix="tmp-"):
@@ -562,6 +884,33 @@ class HakoTestCase(unittest.TestCase):
         os.chmod(d, 0o755)
         self._tempdirs.append(d)
         return d
+
+    def host_mount(self, *mount_args, target):
+        """Runs `mount MOUNT_ARGS... TARGET` on the host (target must be inside one of
+        this test's temp dirs) and registers target for recursive unmounting in cleanup,
+        after the containers are deleted and before the temp dirs are removed."""
+        real = os.path.realpath(target)
+        if not any(_under(real, os.path.realpath(d)) for d in self._tempdirs):
+            raise AssertionError("host mount target %s is outside the test's temp dirs"
+                                 % target)
+        check_not_shared_rootfs(real, "host mount target")
+        for a in mount_args:
+            if isinstance(a, str) and a.startswith("/"):
+                check_not_shared_rootfs(a, "host mount argument")
+        if real not in self._host_mounts:
+            self._host_mounts.append(real)
+        subprocess.run(["mount", *mount_args, real], check=True)
+        return real
+
+    def mount_tmpfs(self, target, size="16m", shared=False):
+        """Mounts a fresh tmpfs at target, in a private peer group; shared=True then
+        makes it shared in a peer group of its own (never the host's)."""
+        self.host_mount("-t", "tmpfs", "-o", "size=%s,mode=755" % size, "hkt-tmpfs",
+                        target=target)
+        subprocess.run(["mount", "--make-private", target], check=True)
+        if shared:
+            subprocess.run(["mount", "--make-shared", target], check=True)
+        return target
 
     def new_id(self):
         cid = "hkt-" + secrets.token_hex(6)

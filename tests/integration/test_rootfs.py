@@ -2,10 +2,9 @@
 sysctls, propagation; read from inside the container (through /out) and from the host."""
 
 import os
-import subprocess
 import unittest
 
-from hakotest import HakoTestCase, find_mount, hako_only, parse_mountinfo
+from hakotest import HakoTestCase, find_mount, hako_only, mountinfo, parse_mountinfo
 
 SAVE_MOUNTINFO = "cat /proc/self/mountinfo > /out/mountinfo"
 STAT_FORMAT = "%n|%F|%t|%T|%a"  # busybox stat: name|type|major hex|minor hex|mode octal
@@ -284,24 +283,34 @@ class RootfsTest(HakoTestCase):
     def propagation_probe(self, propagation):
         """Whether a host mount made under the rootfs after start shows up inside.
 
-        The bundle's rootfs is a shared bind mount of the test rootfs on the host, so the
-        container's root mount receives host mounts unless rootfsPropagation stops them."""
+        The bundle's rootfs is a fresh tmpfs holding a copy of the test rootfs, shared in
+        a peer group of its own (made private first, so it never joins the host's peer
+        group, and the shared test rootfs is never bound anywhere). The container's root
+        mount receives host mounts made under it unless rootfsPropagation stops them.
+        Both mounts are unmounted by the harness before the bundle dir is removed."""
         b = self.bundle(["sh", "-c",
                          "echo ready > /out/ready; while [ ! -e /out/go ]; do sleep 0.05; done;"
-                         " ls -A /root > /out/ls; " + SAVE_MOUNTINFO])
-        rootfs = os.path.join(b.dir, "rootfs")
-        os.mkdir(rootfs)
-        subprocess.run(["mount", "--rbind", b.rootfs, rootfs], check=True)
-        self.addCleanup(subprocess.run, ["umount", "-l", rootfs], check=False)
-        subprocess.run(["mount", "--make-rshared", rootfs], check=True)
+                         " ls -A /root > /out/ls; " + SAVE_MOUNTINFO], rootfs=False)
+        rootfs = b.rootfs
+        os.mkdir(rootfs, 0o755)
+        self.mount_tmpfs(rootfs, size="64m", shared=True)
+        row = find_mount(mountinfo("self"), rootfs)
+        self.assertIsNotNone(row, "tmpfs not mounted at %s" % rootfs)
+        self.assertEqual(row.fstype, "tmpfs", row.line)
+        tags = [o for o in row.optional if o.startswith(("shared:", "master:"))]
+        root_tags = [o for o in (find_mount(mountinfo("self"), "/").optional)
+                     if o.startswith("shared:")]
+        self.assertEqual(len(tags), 1, row.line)
+        self.assertTrue(tags[0].startswith("shared:"), row.line)
+        self.assertNotIn(tags[0], root_tags, "the bundle rootfs joined the host's peer group")
+        b.populate_rootfs()
         b.set("root.path", "rootfs")
         if propagation:
             b.set("linux.rootfsPropagation", propagation)
         cid, _ = self.start_detached(b)
         self.wait_out(b, "ready")
         sub = os.path.join(rootfs, "root")
-        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "hkt-prop", sub], check=True)
-        self.addCleanup(subprocess.run, ["umount", "-l", sub], check=False)
+        self.host_mount("-t", "tmpfs", "-o", "size=1m", "hkt-prop", target=sub)
         open(os.path.join(sub, "marker"), "w").close()
         open(b.out_path("go"), "w").close()
         self.wait_status(cid, "stopped")
