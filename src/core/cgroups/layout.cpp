@@ -7,6 +7,7 @@
 
 #include "cgroups/cgroup_fs.hpp"
 #include "sys/error.hpp"
+#include "sys/mountinfo.hpp"
 
 namespace hako::cgroups {
 
@@ -32,34 +33,6 @@ std::vector<std::string_view> split(std::string_view text, char separator) {
         if (end == std::string_view::npos) return parts;
         start = end + 1;
     }
-}
-
-// mountinfo escapes space, tab, newline and backslash in paths as \ooo.
-std::string unescape_octal(std::string_view text) {
-    std::string out;
-    out.reserve(text.size());
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        if (text[i] == '\\' && i + 3 < text.size()) {
-            std::string_view digits = text.substr(i + 1, 3);
-            if (std::all_of(digits.begin(), digits.end(),
-                            [](char c) { return c >= '0' && c <= '7'; })) {
-                out += static_cast<char>(((digits[0] - '0') << 6) | ((digits[1] - '0') << 3) |
-                                         (digits[2] - '0'));
-                i += 3;
-                continue;
-            }
-        }
-        out += text[i];
-    }
-    return out;
-}
-
-std::vector<std::string> words_of(std::string_view line) {
-    std::vector<std::string> words;
-    for (std::string_view word : split(line, ' ')) {
-        if (!word.empty()) words.emplace_back(word);
-    }
-    return words;
 }
 
 }  // namespace
@@ -96,22 +69,15 @@ Layout parse_layout(std::string_view mountinfo, bool read_controllers) {
     Layout layout;
     std::set<std::string> seen_devices;  // one hierarchy may be mounted more than once
     std::optional<Hierarchy> unified;
-    for (std::string_view line : split(mountinfo, '\n')) {
-        // id parent major:minor root mount_point options [optional...] - fstype source super
-        std::vector<std::string> fields = words_of(line);
-        auto dash = std::find(fields.begin(), fields.end(), "-");
-        if (dash == fields.end() || dash - fields.begin() < 6 || fields.end() - dash < 4) {
-            continue;
-        }
-        const std::string& fstype = dash[1];
-        if (fstype != "cgroup" && fstype != "cgroup2") continue;
+    for (const auto& entry : sys::parse_mountinfo(mountinfo)) {
+        if (entry.fs_type != "cgroup" && entry.fs_type != "cgroup2") continue;
         // A root other than "/" is a bind mount of a sub-cgroup, not the hierarchy itself.
-        if (unescape_octal(fields[3]) != "/") continue;
-        if (!seen_devices.insert(fields[2]).second) continue;
+        if (entry.root != "/") continue;
+        if (!seen_devices.insert(entry.device).second) continue;
 
         Hierarchy hierarchy;
-        hierarchy.mount_point = unescape_octal(fields[4]);
-        if (fstype == "cgroup2") {
+        hierarchy.mount_point = entry.mount_point;
+        if (entry.fs_type == "cgroup2") {
             hierarchy.unified = true;
             if (read_controllers) {
                 try {
@@ -124,7 +90,7 @@ Layout parse_layout(std::string_view mountinfo, bool read_controllers) {
             if (!unified) unified = std::move(hierarchy);
             continue;
         }
-        for (std::string_view option : split(dash[3], ',')) {
+        for (std::string_view option : split(entry.super_options, ',')) {
             if (is_controller_option(option)) hierarchy.controllers.emplace_back(option);
         }
         if (!hierarchy.controllers.empty()) layout.hierarchies.push_back(std::move(hierarchy));

@@ -14,6 +14,7 @@
 #include "fs/mount_api.hpp"
 #include "fs/safe_path.hpp"
 #include "sys/error.hpp"
+#include "sys/mountinfo.hpp"
 #include "sys/syscalls.hpp"
 
 namespace hako::fs {
@@ -260,6 +261,27 @@ void make_paths_readonly(int root_fd, const std::vector<std::string>& paths) {
     }
 }
 
+// The mount the rootfs lies on, made private when it is shared (as runc's
+// rootfsParentMountPrivate): otherwise the rootfs bind would propagate to the host's peers, and
+// pivot_root refuses a new root whose parent mount is shared.
+void make_parent_mount_private(const std::string& rootfs) {
+    const sys::MountInfoEntry* parent = nullptr;
+    const auto mounts = sys::read_mountinfo();
+    for (const auto& entry : mounts) {
+        const std::string& point = entry.mount_point;
+        const bool contains = point == "/" || rootfs == point ||
+                              (rootfs.size() > point.size() &&
+                               rootfs.compare(0, point.size(), point) == 0 &&
+                               rootfs[point.size()] == '/');
+        // Later lines win ties: a mount stacked on the same point is the visible one.
+        if (contains && (parent == nullptr || point.size() >= parent->mount_point.size()))
+            parent = &entry;
+    }
+    if (parent != nullptr && parent->is_shared())
+        check_sys(::mount(nullptr, parent->mount_point.c_str(), nullptr, MS_PRIVATE, nullptr),
+                  "make the rootfs's parent mount private", parent->mount_point);
+}
+
 }  // namespace
 
 void prepare_rootfs(const RootfsPlan& plan) {
@@ -270,12 +292,11 @@ void prepare_rootfs(const RootfsPlan& plan) {
                                                  (recursive ? MS_REC : 0),
                       nullptr),
               "set propagation of /");
-    // pivot_root needs the rootfs to be a mount point of its own.
+    make_parent_mount_private(plan.rootfs);
+    // pivot_root needs the rootfs to be a mount point of its own. The bind keeps the
+    // propagation just set, so host mounts still reach a default (rslave) container.
     check_sys(::mount(plan.rootfs.c_str(), plan.rootfs.c_str(), nullptr, MS_BIND | MS_REC, nullptr),
               "bind rootfs", plan.rootfs);
-    // A shared parent would make pivot_root fail; the rootfs itself stays private.
-    check_sys(::mount(nullptr, plan.rootfs.c_str(), nullptr, MS_PRIVATE, nullptr),
-              "make rootfs private", plan.rootfs);
     const sys::UniqueFd root_fd(
         check_sys(::open(plan.rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC), "open rootfs",
                   plan.rootfs));
