@@ -19,8 +19,15 @@ asan_status=0
 ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1} \
     ctest --test-dir build-asan -L unit --output-on-failure || asan_status=$?
 
-echo "test.sh: ctest exit $status, sanitizer unit tests exit $asan_status"
+# A short fuzz run of the config parser; docs/SECURITY.md ("Fuzzing") has the longer one.
+fuzz_status=0
+scripts/fuzz.sh 30 || fuzz_status=$?
+
+echo "test.sh: ctest exit $status, sanitizer unit tests exit $asan_status, fuzz exit $fuzz_status"
 if [ "$status" -ne 0 ]; then
     exit "$status"
 fi
-exit "$asan_status"
+if [ "$asan_status" -ne 0 ]; then
+    exit "$asan_status"
+fi
+exit "$fuzz_status"

@@ -13,7 +13,8 @@ void add_create_options(CLI::App& command, container::CreateOptions& options) {
     command.add_option("--preserve-fds", options.preserve_fds,
                        "pass this many fds after stdio to the container")
         ->check(CLI::NonNegativeNumber);
-    command.add_option("--console-socket", "unix socket for the pty master (terminal: true)");
+    command.add_option("--console-socket", options.console_socket,
+                       "unix socket that receives the pty master (process.terminal)");
     command.add_option("id", options.id, "container id")->required();
 }
 

@@ -15,7 +15,7 @@ void add_delete_command(CLI::App& app, CommandContext& context) {
     command->callback([&context, args] {
         context.action = [args](CommandContext& ctx) {
             state::StateStore store(ctx.globals.root);
-            container::remove(store, args->id, args->force);
+            container::remove(store, args->id, args->force, ctx.logger.warning_sink());
             return 0;
         };
     });

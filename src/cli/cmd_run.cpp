@@ -12,11 +12,12 @@ void add_run_command(CLI::App& app, CommandContext& context) {
     auto* command = app.add_subcommand("run", "create and start a container");
     add_create_options(*command, *options);
     command->add_flag("-d,--detach", *detach, "return once started, leaving it running");
+    command->add_flag("-t,--tty", options->tty, "give the process a terminal (process.terminal)");
     command->add_flag("--keep", *keep, "accepted for runc compatibility; state is not kept");
     command->callback([&context, options, detach, keep] {
         context.action = [options, detach](CommandContext& ctx) {
             state::StateStore store(ctx.globals.root);
-            return container::run(store, *options, *detach);
+            return container::run(store, *options, *detach, ctx.logger.warning_sink());
         };
     });
 }

@@ -10,7 +10,7 @@ void add_start_command(CLI::App& app, CommandContext& context) {
     command->callback([&context, id] {
         context.action = [id](CommandContext& ctx) {
             state::StateStore store(ctx.globals.root);
-            container::start(store, *id);
+            container::start(store, *id, ctx.logger.warning_sink());
             return 0;
         };
     });

@@ -35,6 +35,12 @@ void add_delete_command(CLI::App& app, CommandContext& context);
 void add_list_command(CLI::App& app, CommandContext& context);
 void add_spec_command(CLI::App& app, CommandContext& context);
 void add_features_command(CLI::App& app, CommandContext& context);
+void add_update_command(CLI::App& app, CommandContext& context);
+void add_exec_command(CLI::App& app, CommandContext& context);
+void add_pause_command(CLI::App& app, CommandContext& context);
+void add_resume_command(CLI::App& app, CommandContext& context);
+void add_ps_command(CLI::App& app, CommandContext& context);
+void add_events_command(CLI::App& app, CommandContext& context);
 
 // Parses "9", "KILL" or "SIGKILL" (any case); throws naming the value.
 int parse_signal(const std::string& text);

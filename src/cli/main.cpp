@@ -4,16 +4,60 @@
 
 #include <cstdio>
 #include <seccomp.h>
+#include <unistd.h>
 
 #include "command.hpp"
+#include "security/exe_seal.hpp"
 #include "sys/error.hpp"
 
 namespace {
 
+// The commands that put a hako process into a container's namespaces.
+bool enters_container(const CLI::App& app) {
+    for (const CLI::App* command : app.get_subcommands()) {
+        const std::string& name = command->get_name();
+        if (name == "create" || name == "run" || name == "exec") return true;
+    }
+    return false;
+}
+
+// The commands that create a container's cgroups.
+bool makes_cgroups(const CLI::App& app) {
+    for (const CLI::App* command : app.get_subcommands()) {
+        const std::string& name = command->get_name();
+        if (name == "create" || name == "run") return true;
+    }
+    return false;
+}
+
+#ifndef HAKO_COMMIT
+#define HAKO_COMMIT "unknown"
+#endif
+
+// runc's shape (go-runc parses the first line's "<name> version X"; engines only display it).
 void print_version() {
     const scmp_version* seccomp = seccomp_version();
-    std::printf("hako version %s\nspec: 1.3.0\nlibseccomp: %u.%u.%u\n", HAKO_VERSION,
-                seccomp->major, seccomp->minor, seccomp->micro);
+    std::printf("hako version %s\ncommit: %s\nspec: 1.3.0\nlibseccomp: %u.%u.%u\n",
+                HAKO_VERSION, HAKO_COMMIT, seccomp->major, seccomp->minor, seccomp->micro);
+}
+
+hako::cli::Logger make_logger(const hako::cli::GlobalOptions& globals) {
+    return hako::cli::Logger(
+        globals.log_path,
+        globals.log_format == "json" ? hako::cli::LogFormat::json : hako::cli::LogFormat::text,
+        globals.debug);
+}
+
+// An error from before the command ran: to the log when --log was parsed and opens (so an
+// engine reading the log finds it), else on stderr. Returns the exit code.
+int report_early_error(const hako::cli::GlobalOptions& globals, const std::string& message) {
+    try {
+        make_logger(globals).error(message);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "hako: %s\n", e.what());
+        std::fprintf(stderr, "hako: %s\n", message.c_str());
+    }
+    return 1;
 }
 
 }  // namespace
@@ -46,32 +90,50 @@ int main(int argc, char** argv) {
     hako::cli::add_list_command(app, context);
     hako::cli::add_spec_command(app, context);
     hako::cli::add_features_command(app, context);
+    hako::cli::add_update_command(app, context);
+    hako::cli::add_exec_command(app, context);
+    hako::cli::add_pause_command(app, context);
+    hako::cli::add_resume_command(app, context);
+    hako::cli::add_ps_command(app, context);
+    hako::cli::add_events_command(app, context);
 
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
         return app.exit(e);
     } catch (const CLI::ParseError& e) {
-        // One line, like every other error of hako.
-        std::fprintf(stderr, "hako: %s\n", e.what());
-        return 1;
+        // One line, like every other error of hako (an unknown command lands here too).
+        return report_early_error(globals, e.what());
     }
     if (version) {
         print_version();
         return 0;
     }
-    context.logger = hako::cli::Logger(
-        globals.log_path,
-        globals.log_format == "json" ? hako::cli::LogFormat::json : hako::cli::LogFormat::text,
-        globals.debug);
+    try {
+        context.logger = make_logger(globals);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "hako: %s\n", e.what());
+        return 1;
+    }
     if (!context.action) {
         std::fputs(app.help().c_str(), stderr);
         return 1;
     }
     try {
-        if (globals.systemd_cgroup)
-            hako::fail("--systemd-cgroup: the systemd cgroup driver is not supported yet "
-                       "(this host has no systemd); use the cgroupfs driver");
+        // Before any hako process enters a container's namespaces it runs from a sealed
+        // in-memory copy of itself (CVE-2019-5736). argv and environ are still untouched.
+        if (enters_container(app)) hako::security::ensure_sealed_exe(argv, environ);
+        if (globals.debug) {
+            std::string command_line = "hako";
+            for (int i = 1; i < argc; ++i) command_line += std::string(" ") + argv[i];
+            context.logger.debug(fmt::format("hako {} (commit {}), pid {}: {}", HAKO_VERSION,
+                                             HAKO_COMMIT, ::getpid(), command_line));
+        }
+        // Engines pass --systemd-cgroup on every call; as with runc, only the commands that
+        // make cgroups need the driver, and they fail before anything is made.
+        if (globals.systemd_cgroup && makes_cgroups(app))
+            hako::fail("--systemd-cgroup: hako has no systemd cgroup manager; run without "
+                       "--systemd-cgroup to use cgroupfs");
         return context.action(context);
     } catch (const std::exception& e) {
         context.logger.error(e.what());

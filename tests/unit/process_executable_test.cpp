@@ -23,6 +23,24 @@ TEST(FindExecutable, NonExecutableFileIsPermissionDenied) {
         find_executable("/etc/passwd", {});
         FAIL() << "no error";
     } catch (const hako::Error& e) {
-        EXPECT_STREQ(e.what(), "exec: \"/etc/passwd\": Permission denied");
+        // runc's lower case: Docker compares "permission denied" case-sensitively (126).
+        EXPECT_STREQ(e.what(), "exec: \"/etc/passwd\": permission denied");
     }
+}
+
+TEST(FindExecutable, MissingPathIsRuncsStatError) {
+    try {
+        find_executable("/nonexistent/hako-cmd", {});
+        FAIL() << "no error";
+    } catch (const hako::Error& e) {
+        EXPECT_STREQ(e.what(), "exec: \"/nonexistent/hako-cmd\": stat /nonexistent/hako-cmd: "
+                               "no such file or directory");
+        EXPECT_EQ(e.errno_value(), ENOENT);
+    }
+}
+
+TEST(ExecErrorText, IsStrerrorInGosLowerCase) {
+    EXPECT_EQ(hako::process::exec_error_text(EACCES), "permission denied");
+    EXPECT_EQ(hako::process::exec_error_text(ENOENT), "no such file or directory");
+    EXPECT_EQ(hako::process::exec_error_text(ENOEXEC), "exec format error");
 }

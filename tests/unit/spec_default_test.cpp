@@ -153,9 +153,10 @@ TEST(Features, IsValidJsonListingWhatHakoImplements) {
     EXPECT_EQ(linux_features["cgroup"]["v1"], true);
     EXPECT_EQ(linux_features["cgroup"]["v2"], true);
     EXPECT_EQ(linux_features["cgroup"]["systemd"], false);
-    EXPECT_EQ(linux_features["seccomp"]["enabled"], false);
-    EXPECT_EQ(linux_features["apparmor"]["enabled"], false);
-    EXPECT_EQ(linux_features["selinux"]["enabled"], false);
+    EXPECT_EQ(linux_features["seccomp"]["enabled"], true);
+    EXPECT_FALSE(linux_features["seccomp"]["actions"].empty());
+    EXPECT_EQ(linux_features["apparmor"]["enabled"], true);
+    EXPECT_EQ(linux_features["selinux"]["enabled"], true);
     EXPECT_EQ(linux_features["intelRdt"]["enabled"], false);
     EXPECT_EQ(linux_features["mountExtensions"]["idmap"]["enabled"], false);
     EXPECT_EQ(features["annotations"]["io.github.hako.version"], HAKO_VERSION);

@@ -1,8 +1,10 @@
 #include "cgroups/driver.hpp"
 
+#include <csignal>
 #include <exception>
 
 #include "cgroups/cgroup_fs.hpp"
+#include "sys/error.hpp"
 
 namespace hako::cgroups::detail {
 
@@ -11,7 +13,31 @@ std::vector<pid_t> Driver::pids() const {
 }
 
 void Driver::signal_all(int signal) {
-    signal_pids(pids(), signal);
+    // Frozen while the pids are read and signalled, so a fork in between cannot escape (as
+    // runc). A failed freeze still signals, unfrozen.
+    const FreezerState before = freezer_state();
+    bool froze = false;
+    if (before == FreezerState::thawed) {
+        try {
+            freeze(true);
+            froze = true;
+        } catch (const Error&) {
+        }
+    }
+    try {
+        signal_pids(pids(), signal);
+    } catch (...) {
+        if (froze) freeze(false);
+        throw;
+    }
+    if (signal == SIGKILL) {
+        // Frozen v1 tasks act on no signal, not even SIGKILL, until thawed; cgroup.kill then
+        // also reaches what forked meanwhile.
+        if (before != FreezerState::undefined) freeze(false);
+        prepare_kill();
+    } else if (froze) {
+        freeze(false);  // a container that was paused stays paused
+    }
 }
 
 void Driver::destroy() {

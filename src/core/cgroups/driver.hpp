@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "cgroups/manager.hpp"
+#include "cgroups/resource_writers.hpp"
 
 namespace hako::cgroups::detail {
 
@@ -21,6 +22,11 @@ class Driver : public Manager {
     [[nodiscard]] std::vector<pid_t> pids() const override;
     void signal_all(int signal) override;
     void destroy() override;
+    // Writes through apply_resources (resources_apply.cpp) into resource_targets().
+    std::vector<std::string> apply(const Resources& resources, const ApplyOptions& options) override;
+
+    // Where each controller's directory is, for apply().
+    [[nodiscard]] virtual ResourceTargets resource_targets() const = 0;
 
     // The container's directory in every hierarchy this driver covers.
     [[nodiscard]] virtual std::vector<std::string> dirs() const = 0;

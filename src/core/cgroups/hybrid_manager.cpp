@@ -34,9 +34,42 @@ std::vector<std::string> HybridManager::dirs() const {
     return result;
 }
 
+// runc's fs driver freezes through the v1 hierarchy on hybrid hosts; the unified one only
+// stands in for a controller the v1 side lacks.
+void HybridManager::freeze(bool frozen) {
+    if (v1_.find("freezer") != nullptr) {
+        v1_.freeze(frozen);
+    } else {
+        v2_.freeze(frozen);
+    }
+}
+
+FreezerState HybridManager::freezer_state() const {
+    return v1_.find("freezer") != nullptr ? v1_.freezer_state() : v2_.freezer_state();
+}
+
+Stats HybridManager::stats() const {
+    Stats stats = v1_.stats();
+    if (v1_.find("hugetlb") == nullptr) {
+        stats.hugetlb = read_v2_hugetlb(v2_.dirs().front(), hugepage_sizes());
+    }
+    return stats;
+}
+
+std::unique_ptr<OomNotifier> HybridManager::oom_notifier() const {
+    return v1_.find("memory") != nullptr ? v1_.oom_notifier() : v2_.oom_notifier();
+}
+
 void HybridManager::prepare_kill() {
     v1_.prepare_kill();  // thaw first, so the cgroup.kill below lands
     v2_.prepare_kill();
+}
+
+ResourceTargets HybridManager::resource_targets() const {
+    ResourceTargets targets = v2_.resource_targets();
+    targets.v1 = v1_.resource_targets().v1;
+    targets.unified_only = false;
+    return targets;
 }
 
 }  // namespace hako::cgroups::detail

@@ -14,7 +14,12 @@ class HybridManager final : public Driver {
     [[nodiscard]] sys::UniqueFd open_unified_dir() const override { return v2_.open_unified_dir(); }
     void add_process(pid_t pid, bool skip_unified) override;
     [[nodiscard]] std::map<std::string, std::string> paths() const override;
+    void freeze(bool frozen) override;
+    [[nodiscard]] FreezerState freezer_state() const override;
+    [[nodiscard]] Stats stats() const override;
+    [[nodiscard]] std::unique_ptr<OomNotifier> oom_notifier() const override;
 
+    [[nodiscard]] ResourceTargets resource_targets() const override;
     [[nodiscard]] std::vector<std::string> dirs() const override;
     void prepare_kill() override;
     void undo_create() noexcept override;

@@ -8,7 +8,11 @@
 #include <string>
 #include <vector>
 
+#include "cgroups/freezer.hpp"
 #include "cgroups/layout.hpp"
+#include "cgroups/oom_notifier.hpp"
+#include "cgroups/resources.hpp"
+#include "cgroups/stats.hpp"
 #include "sys/unique_fd.hpp"
 
 namespace hako::cgroups {
@@ -32,8 +36,30 @@ public:
     // Every pid in the container's cgroups (union over hierarchies, sorted, unique).
     [[nodiscard]] virtual std::vector<pid_t> pids() const = 0;
 
-    // Sends signal to every process in the cgroups.
+    // Sends signal to every process in the cgroups, with the cgroup frozen meanwhile so no
+    // fork escapes it. A paused container stays paused, except that SIGKILL thaws it (a frozen
+    // v1 task dies only once thawed) and, on cgroup2, also goes through cgroup.kill.
     virtual void signal_all(int signal) = 0;
+
+    // Freezes (pause) or thaws (resume) every process of the container: the v1 freezer
+    // hierarchy when there is one (also on hybrid hosts, as runc), else cgroup2's cgroup.freeze.
+    // Freezing returns once the kernel reports the cgroup frozen; it throws when there is no
+    // freezer. Thawing a cgroup without a freezer does nothing.
+    virtual void freeze(bool frozen) = 0;
+    [[nodiscard]] virtual FreezerState freezer_state() const = 0;
+
+    // Writes linux.resources into the container's cgroups, each controller into the hierarchy
+    // that carries it on this host. Returns warnings for settings the host cannot express
+    // (skipped, as runc skips them); throws naming the field, or the file and value the kernel
+    // refused. Valid after create().
+    virtual std::vector<std::string> apply(const Resources& resources,
+                                           const ApplyOptions& options) = 0;
+
+    // Resource usage (runc's stats document), from the hierarchy that holds each controller.
+    [[nodiscard]] virtual Stats stats() const = 0;
+
+    // OOM kill notifications of the container's memory cgroup; nullptr without one.
+    [[nodiscard]] virtual std::unique_ptr<OomNotifier> oom_notifier() const = 0;
 
     // Kills every process (SIGKILL, waits until the cgroups are empty, bounded) and removes
     // the directories, deepest first. Missing directories are not an error.

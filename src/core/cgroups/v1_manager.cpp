@@ -82,6 +82,42 @@ std::vector<std::string> V1Manager::dirs() const {
     return result;
 }
 
+const HierarchyDir* V1Manager::find(std::string_view controller) const {
+    for (const HierarchyDir& entry : dirs_) {
+        if (has_controller(entry.hierarchy, controller)) return &entry;
+    }
+    return nullptr;
+}
+
+void V1Manager::freeze(bool frozen) {
+    const HierarchyDir* freezer = find("freezer");
+    if (freezer == nullptr) {
+        if (frozen) fail("cannot freeze: no v1 freezer hierarchy is mounted");
+        return;
+    }
+    set_v1_freezer(freezer->dir(), frozen);
+}
+
+FreezerState V1Manager::freezer_state() const {
+    const HierarchyDir* freezer = find("freezer");
+    return freezer == nullptr ? FreezerState::undefined : v1_freezer_state(freezer->dir());
+}
+
+Stats V1Manager::stats() const {
+    auto dir_of = [this](std::string_view controller) {
+        const HierarchyDir* entry = find(controller);
+        return entry == nullptr ? std::string() : entry->dir();
+    };
+    V1StatsDirs dirs{dir_of("cpu"),    dir_of("cpuacct"), dir_of("cpuset"), dir_of("memory"),
+                     dir_of("pids"),   dir_of("blkio"),   dir_of("hugetlb")};
+    return read_v1_stats(dirs, hugepage_sizes());
+}
+
+std::unique_ptr<OomNotifier> V1Manager::oom_notifier() const {
+    const HierarchyDir* memory = find("memory");
+    return memory == nullptr ? nullptr : make_v1_oom_notifier(memory->dir());
+}
+
 void V1Manager::prepare_kill() {
     // Frozen v1 tasks do not act on SIGKILL until thawed.
     for (const HierarchyDir& entry : dirs_) {
@@ -91,6 +127,16 @@ void V1Manager::prepare_kill() {
             throw_sys_error("write", state, err);
         }
     }
+}
+
+ResourceTargets V1Manager::resource_targets() const {
+    ResourceTargets targets;
+    for (const HierarchyDir& entry : dirs_) {
+        for (const std::string& controller : entry.hierarchy.controllers) {
+            if (controller.find('=') == std::string::npos) targets.v1.emplace(controller, entry.dir());
+        }
+    }
+    return targets;
 }
 
 }  // namespace hako::cgroups::detail

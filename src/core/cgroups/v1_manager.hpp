@@ -15,7 +15,15 @@ class V1Manager final : public Driver {
     [[nodiscard]] sys::UniqueFd open_unified_dir() const override { return {}; }
     void add_process(pid_t pid, bool skip_unified) override;
     [[nodiscard]] std::map<std::string, std::string> paths() const override;
+    void freeze(bool frozen) override;
+    [[nodiscard]] FreezerState freezer_state() const override;
+    [[nodiscard]] Stats stats() const override;
+    [[nodiscard]] std::unique_ptr<OomNotifier> oom_notifier() const override;
 
+    // The container's directory in the hierarchy holding controller; nullptr when none does.
+    [[nodiscard]] const HierarchyDir* find(std::string_view controller) const;
+
+    [[nodiscard]] ResourceTargets resource_targets() const override;
     [[nodiscard]] std::vector<std::string> dirs() const override;
     void prepare_kill() override;
     void undo_create() noexcept override;

@@ -77,4 +77,19 @@ void V2Manager::prepare_kill() {
     }
 }
 
+ResourceTargets V2Manager::resource_targets() const {
+    ResourceTargets targets;
+    targets.unified_dir = dir_.dir();
+    targets.unified_only = true;
+    try {
+        // What the parent delegated: the controllers whose files the directory has.
+        for (std::string& controller : split_words(read_file(dir_.dir() + "/cgroup.controllers"))) {
+            targets.unified_controllers.insert(std::move(controller));
+        }
+    } catch (const Error&) {
+        // Unreadable: no controller can be written, and apply() says which one was needed.
+    }
+    return targets;
+}
+
 }  // namespace hako::cgroups::detail

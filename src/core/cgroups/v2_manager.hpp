@@ -13,7 +13,16 @@ class V2Manager final : public Driver {
     [[nodiscard]] sys::UniqueFd open_unified_dir() const override;
     void add_process(pid_t pid, bool skip_unified) override;
     [[nodiscard]] std::map<std::string, std::string> paths() const override;
+    void freeze(bool frozen) override { set_v2_freezer(dir_.dir(), frozen); }
+    [[nodiscard]] FreezerState freezer_state() const override {
+        return v2_freezer_state(dir_.dir());
+    }
+    [[nodiscard]] Stats stats() const override { return read_v2_stats(dir_.dir(), hugepage_sizes()); }
+    [[nodiscard]] std::unique_ptr<OomNotifier> oom_notifier() const override {
+        return make_v2_oom_notifier(dir_.dir());
+    }
 
+    [[nodiscard]] ResourceTargets resource_targets() const override;
     [[nodiscard]] std::vector<std::string> dirs() const override { return {dir_.dir()}; }
     void prepare_kill() override;
     void undo_create() noexcept override;

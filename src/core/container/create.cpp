@@ -1,15 +1,22 @@
 #include <signal.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <climits>
 #include <cstdlib>
 #include <memory>
+#include <optional>
 
+#include "cgroups/device_filter.hpp"
 #include "cgroups/layout.hpp"
 #include "cgroups/manager.hpp"
 #include "container/lifecycle.hpp"
+#include "container/lifecycle_hooks.hpp"
 #include "container/pid_file.hpp"
+#include "process/console_socket.hpp"
+#include "hooks/stored_hooks.hpp"
 #include "process/exec_gate.hpp"
+#include "process/foreground.hpp"
 #include "process/launcher.hpp"
 #include "spec/spec.hpp"
 #include "state/container_id.hpp"
@@ -36,6 +43,32 @@ std::string resolve_rootfs(const std::string& bundle, const spec::Spec& spec) {
     return rootfs;
 }
 
+// systemd socket activation, as runc does it: when LISTEN_PID is hako's own pid, the
+// LISTEN_FDS fds from 3 on pass to the container (before the --preserve-fds ones).
+int listen_fds_count() {
+    const char* pid = std::getenv("LISTEN_PID");
+    const char* fds = std::getenv("LISTEN_FDS");
+    if (pid == nullptr || fds == nullptr) return 0;
+    char* end = nullptr;
+    const long listen_pid = std::strtol(pid, &end, 10);
+    if (*pid == '\0' || *end != '\0' || listen_pid != ::getpid()) return 0;
+    const long count = std::strtol(fds, &end, 10);
+    if (*fds == '\0' || *end != '\0' || count <= 0 || count > 1024) return 0;
+    return static_cast<int>(count);
+}
+
+// Sets KEY=value in env, replacing an existing KEY.
+void set_env(std::vector<std::string>& env, const std::string& key, const std::string& value) {
+    const std::string prefix = key + "=";
+    for (auto& entry : env) {
+        if (entry.rfind(prefix, 0) == 0) {
+            entry = prefix + value;
+            return;
+        }
+    }
+    env.push_back(prefix + value);
+}
+
 // Undoes a half-made create: the cgroups it made and the state directory. The init itself is
 // killed by the launcher, or, when it was already created, here.
 class CreateRollback {
@@ -51,16 +84,26 @@ public:
             dir_.remove();
         } catch (...) {
         }
+        // The spec's lifecycle goes on to destroy and poststop after a failed create, as runc
+        // does; their failures are dropped so the one error stays the only log line.
+        try {
+            if (poststop_state_) (void)run_poststop_hooks(*poststop_state_);
+        } catch (...) {
+        }
     }
     CreateRollback(const CreateRollback&) = delete;
     CreateRollback& operator=(const CreateRollback&) = delete;
 
     void track_cgroups(cgroups::Manager* manager) { cgroups_ = manager; }
     void commit() { committed_ = true; }
+    void run_poststop_hooks_on_failure(state::ContainerState state) {
+        if (!state.hooks_json.empty()) poststop_state_ = std::move(state);
+    }
 
 private:
     state::ContainerDir& dir_;
     cgroups::Manager* cgroups_ = nullptr;
+    std::optional<state::ContainerState> poststop_state_;
     bool committed_ = false;
 };
 
@@ -69,10 +112,27 @@ private:
 Created create(state::StateStore& store, const CreateOptions& options) {
     state::validate_container_id(options.id);
     const std::string bundle = absolute_path(options.bundle, "bundle");
-    const spec::Spec spec = spec::load_spec(bundle);
+    spec::Spec spec = spec::load_spec(bundle);
+    if (options.tty && spec.process) spec.process->terminal = true;
+    if (spec.process)
+        process::check_console_options(spec.process->terminal, !options.foreground,
+                                       options.console_socket);
+    if (spec.process && spec.process->terminal && options.foreground &&
+        options.console_socket.empty()) {
+        // `run` relays this pty to its own terminal: the process starts with that size.
+        if (auto size = process::caller_terminal_size()) spec.process->console_size = size;
+    }
+    const int listen_fds = listen_fds_count();
+    if (listen_fds > 0 && spec.process) {
+        set_env(spec.process->env, "LISTEN_FDS", std::to_string(listen_fds));
+        set_env(spec.process->env, "LISTEN_PID", "1");
+    }
     const std::string rootfs = resolve_rootfs(bundle, spec);
     const cgroups::Layout layout = cgroups::detect_layout();
     const auto cgroup_manager = cgroups::make_manager(layout, spec.linux_config.cgroups_path, options.id);
+    // Parsed before anything exists, so a bad value leaves nothing behind.
+    const cgroups::Resources resources =
+        cgroups::parse_resources(spec.linux_config.resources_json, "linux.resources");
 
     state::ContainerDir dir = store.create(options.id);
     CreateRollback rollback(dir);
@@ -87,11 +147,21 @@ Created create(state::StateStore& store, const CreateOptions& options) {
     state.created = state::rfc3339_now();
     state.cgroup_paths = cgroup_manager->paths();
     state.cgroup_created = true;
+    state.resources_json = cgroups::resources_to_json(resources);
+    state.hooks_json = hooks::stored_hooks_json(spec.hooks);
     // Saved before anything is made, so a killed create leaves what `delete --force` cleans.
     dir.save(state);
+    rollback.run_poststop_hooks_on_failure(state);
 
     rollback.track_cgroups(cgroup_manager.get());
     cgroup_manager->create();
+    // Limits are in force before the init exists, and so before any user code runs. The
+    // device rules are the spec's followed by runc's defaults (/dev/null, /dev/pts/*, ...).
+    cgroups::Resources applied = resources;
+    std::vector<std::string> device_paths;
+    for (const spec::Device& device : spec.linux_config.devices) device_paths.push_back(device.path);
+    applied.devices = cgroups::effective_device_rules(resources.devices, device_paths);
+    std::vector<std::string> warnings = cgroup_manager->apply(applied, {});
     const sys::UniqueFd gate = process::listen_exec_gate(dir.fd());
 
     process::LaunchRequest request;
@@ -99,7 +169,7 @@ Created create(state::StateStore& store, const CreateOptions& options) {
     request.container_id = options.id;
     request.bundle = bundle;
     request.rootfs = rootfs;
-    request.preserve_fds = options.preserve_fds;
+    request.preserve_fds = listen_fds + options.preserve_fds;
     request.no_pivot = options.no_pivot;
     request.no_new_keyring = options.no_new_keyring;
     request.exec_gate_fd = gate.get();
@@ -112,6 +182,11 @@ Created create(state::StateStore& store, const CreateOptions& options) {
     state.init_start_time = stat ? stat->start_time : 0;
     state.status = state::Status::created;
     try {
+        if (init.console_master && !options.console_socket.empty()) {
+            process::send_console(options.console_socket, init.console_name,
+                                  init.console_master.get());
+            init.console_master.reset();
+        }
         dir.save(state);
         if (!options.pid_file.empty()) write_pid_file(options.pid_file, init.pid);
     } catch (...) {
@@ -119,7 +194,8 @@ Created create(state::StateStore& store, const CreateOptions& options) {
         throw;
     }
     rollback.commit();
-    return {init.pid, std::move(init.warnings)};
+    warnings.insert(warnings.end(), init.warnings.begin(), init.warnings.end());
+    return {init.pid, std::move(warnings), std::move(init.console_master)};
 }
 
 }  // namespace hako::container

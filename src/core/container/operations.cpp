@@ -1,8 +1,11 @@
 #include <signal.h>
 #include <time.h>
 
+#include <optional>
+
 #include "cgroups/manager.hpp"
 #include "container/lifecycle.hpp"
+#include "container/lifecycle_hooks.hpp"
 #include "process/exec_gate.hpp"
 #include "state/proc_stat.hpp"
 #include "sys/error.hpp"
@@ -30,6 +33,10 @@ void wait_until_dead(const state::ContainerState& state) {
     fail("container {}: init {} did not die after SIGKILL", state.id, state.pid);
 }
 
+void thaw(const state::ContainerState& state) {
+    if (!state.cgroup_paths.empty()) cgroups::load_manager(state.cgroup_paths)->freeze(false);
+}
+
 void destroy_resources(state::ContainerDir& dir, const state::ContainerState* state) {
     if (state != nullptr && state->cgroup_created && !state->cgroup_paths.empty())
         cgroups::load_manager(state->cgroup_paths)->destroy();
@@ -38,7 +45,7 @@ void destroy_resources(state::ContainerDir& dir, const state::ContainerState* st
 
 }  // namespace
 
-void start(state::StateStore& store, const std::string& id) {
+void start(state::StateStore& store, const std::string& id, const WarningSink& on_warning) {
     state::ContainerDir dir = store.open(id);
     state::ContainerState state = dir.load();
     switch (dir.current_status(state)) {
@@ -50,6 +57,8 @@ void start(state::StateStore& store, const std::string& id) {
     process::open_exec_gate(dir.fd());
     state.status = state::Status::running;
     dir.save(state);
+    for (const auto& warning : run_poststart_hooks(state))
+        if (on_warning) on_warning(warning);
 }
 
 void kill(state::StateStore& store, const std::string& id, int signal, bool all) {
@@ -69,10 +78,21 @@ void kill(state::StateStore& store, const std::string& id, int signal, bool all)
         if (errno == ESRCH) fail("container not running");
         throw_sys_error("kill", fmt::format("container {} (pid {})", id, state.pid));
     }
+    // As runc: a frozen init acts on SIGKILL only once thawed; other signals wait for resume.
+    if (signal == SIGKILL && status == state::Status::paused) thaw(state);
 }
 
-void remove(state::StateStore& store, const std::string& id, bool force) {
-    state::ContainerDir dir = store.open(id);
+void remove(state::StateStore& store, const std::string& id, bool force,
+            const WarningSink& on_warning) {
+    std::optional<state::ContainerDir> opened;
+    try {
+        opened.emplace(store.open(id));
+    } catch (const Error& error) {
+        // As runc: forcing the delete of a container that is already gone succeeds.
+        if (force && error.errno_value() == ENOENT) return;
+        throw;
+    }
+    state::ContainerDir& dir = *opened;
     const auto state = dir.try_load();
     if (!state) {
         // A create killed before it saved anything: only the directory exists.
@@ -86,9 +106,13 @@ void remove(state::StateStore& store, const std::string& id, bool force) {
                  state::status_name(status));
         if (const sys::UniqueFd pidfd = open_init(*state))
             sys::pidfd_send_signal(pidfd.get(), SIGKILL);
+        // Killed first, then thawed: a paused container runs none of its code meanwhile.
+        if (status == state::Status::paused) thaw(*state);
         if (state->pid > 0) wait_until_dead(*state);
     }
     destroy_resources(dir, &*state);
+    for (const auto& warning : run_poststop_hooks(*state))
+        if (on_warning) on_warning(warning);
 }
 
 std::string state_json(state::StateStore& store, const std::string& id) {

@@ -63,8 +63,23 @@ void make_node(int root_fd, const spec::Device& device) {
               "chown", device.path);
 }
 
+// The node's own path, never what an image put there: a symlink at /dev/null pointing to
+// /proc/sys/kernel/core_pattern would otherwise receive the bind (CVE-2025-31133).
+sys::UniqueFd replace_with_empty_file(int root_fd, const std::string& path) {
+    const auto [parent, name] = split_path(path);
+    const sys::UniqueFd parent_fd = mkdir_all_in_root(root_fd, parent);
+    if (::unlinkat(parent_fd.get(), name.c_str(), 0) < 0 && errno != ENOENT)
+        throw_sys_error("remove existing", path);
+    const sys::UniqueFd created(check_sys(
+        ::openat(parent_fd.get(), name.c_str(),
+                 O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644),
+        "create", path));
+    return sys::UniqueFd(check_sys(
+        ::openat(parent_fd.get(), name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC), "open", path));
+}
+
 void bind_host_node(int root_fd, const spec::Device& device) {
-    const sys::UniqueFd target = create_file_in_root(root_fd, device.path);
+    const sys::UniqueFd target = replace_with_empty_file(root_fd, device.path);
     const sys::UniqueFd mount = clone_mount_tree(clean_path(device.path), false);
     attach_mount(mount.get(), target.get(), device.path);
 }

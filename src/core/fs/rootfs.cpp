@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
+#include <string_view>
 
 #include "fs/devices.hpp"
 #include "fs/mount_api.hpp"
@@ -40,6 +42,43 @@ void require_plain_directory(int root_fd, const std::string& destination) {
              destination);
 }
 
+bool on_procfs(int fd) {
+    struct statfs sfs {};
+    return ::fstatfs(fd, &sfs) == 0 && sfs.f_type == PROC_SUPER_MAGIC;
+}
+
+// The files lxcfs emulates: the only mounts runc lets a config put inside /proc.
+constexpr std::array<std::string_view, 10> kProcFilesAllowedToCover{
+    "/proc/cpuinfo", "/proc/diskstats", "/proc/meminfo",  "/proc/stat",
+    "/proc/swaps",   "/proc/uptime",    "/proc/loadavg",  "/proc/slabinfo",
+    "/proc/net/dev", "/proc/sys/kernel/ns_last_pid",
+};
+
+// Nothing but a procfs may cover /proc, and nothing may be mounted inside it except binds over
+// the files above (runc's checkProcMount, extended to every mount type and to destinations
+// that reach a procfs through symlinks). A tmpfs at /proc or a bind of
+// /proc/sys/kernel/core_pattern over /proc/self/attr/exec or a sysctl file would otherwise
+// redirect what the container and its tools write to procfs (CVE-2019-16884, CVE-2025-52881).
+void check_proc_destination(const spec::Mount& mount, bool bind, int target_fd,
+                            bool source_is_procfs) {
+    const std::string destination = clean_path(mount.destination);
+    if (destination == "/proc") {
+        if (bind ? source_is_procfs : mount.type == "proc") return;
+        fail("{} cannot be mounted because it is not of type proc", destination);
+    }
+    const bool inside = destination.rfind("/proc/", 0) == 0;
+    if (!inside && !on_procfs(target_fd)) return;
+    if (bind && std::find(kProcFilesAllowedToCover.begin(), kProcFilesAllowedToCover.end(),
+                          destination) != kProcFilesAllowedToCover.end())
+        return;
+    fail("{} cannot be mounted because it is inside /proc", destination);
+}
+
+bool source_is_procfs(const std::string& source) {
+    struct statfs sfs {};
+    return ::statfs(source.c_str(), &sfs) == 0 && sfs.f_type == PROC_SUPER_MAGIC;
+}
+
 bool source_is_directory(const std::string& source) {
     struct stat st {};
     if (::stat(source.c_str(), &st) < 0) throw_sys_error("bind mount source", source);
@@ -66,8 +105,16 @@ void mount_bind(const RootfsPlan& plan, int root_fd, const spec::Mount& mount,
     const sys::UniqueFd target = source_is_directory(source)
                                      ? mkdir_all_in_root(root_fd, mount.destination)
                                      : create_file_in_root(root_fd, mount.destination);
+    check_proc_destination(mount, true, target.get(), source_is_procfs(source));
     const sys::UniqueFd tree = clone_mount_tree(source, options.recursive);
-    apply_mount_attributes(tree.get(), options);
+    // A read-only rbind of /sys carries the host's cgroup hierarchies as submounts; "ro" on
+    // the top mount alone would leave them writable (CVE-2023-25809).
+    MountOptions effective = options;
+    const std::string destination = clean_path(mount.destination);
+    if (options.recursive && (options.attr_set & MOUNT_ATTR_RDONLY) != 0 &&
+        (destination == "/sys" || destination.rfind("/sys/", 0) == 0))
+        effective.recursive_attrs = true;
+    apply_mount_attributes(tree.get(), effective);
     attach_mount(tree.get(), target.get(), mount.destination);
     set_attached_propagation(root_fd, mount.destination, options);
 }
@@ -78,6 +125,7 @@ void mount_filesystem(int root_fd, const spec::Mount& mount, const MountOptions&
         require_plain_directory(root_fd, mount.destination);
     }
     const sys::UniqueFd target = mkdir_all_in_root(root_fd, mount.destination);
+    check_proc_destination(mount, false, target.get(), false);
     const std::string source = mount.source.empty() ? mount.type : mount.source;
     const sys::UniqueFd fs = make_filesystem_mount(mount.type, source, options);
     attach_mount(fs.get(), target.get(), mount.destination);
@@ -160,8 +208,21 @@ void mount_cgroups(const RootfsPlan& plan, int root_fd, const spec::Mount& mount
     }
 }
 
+// linux.mountLabel becomes the SELinux context= of the filesystems runc labels that way:
+// every new filesystem but proc, sysfs, mqueue and cgroups (lsm.cpp refuses the field when
+// the host has no SELinux).
+MountOptions with_mount_label(MountOptions options, const spec::Mount& mount,
+                              const std::string& label) {
+    if (label.empty() || options.bind) return options;
+    for (const std::string_view unlabelled : {"proc", "sysfs", "mqueue", "cgroup", "cgroup2"})
+        if (mount.type == unlabelled) return options;
+    options.fs_params.emplace_back("context", label);
+    return options;
+}
+
 void mount_one(const RootfsPlan& plan, int root_fd, const spec::Mount& mount) {
-    const MountOptions options = parse_mount_options(mount.options);
+    const MountOptions options = with_mount_label(parse_mount_options(mount.options), mount,
+                                                  plan.spec->linux_config.mount_label);
     try {
         if (options.bind) {
             mount_bind(plan, root_fd, mount, options);
@@ -308,6 +369,7 @@ void prepare_rootfs(const RootfsPlan& plan) {
                        plan.in_user_namespace);
         create_dev_symlinks(root_fd.get());
     }
+    if (plan.before_pivot) plan.before_pivot();
     enter_root(plan, root_fd.get());
 }
 

@@ -4,10 +4,12 @@
 // fd (mount_api.hpp).
 //
 //   prepare_rootfs:  "/" made rslave (or rootfsPropagation), rootfs bound onto itself, the
-//                    spec's mounts in order, /dev devices and symlinks, pivot_root (or
+//                    spec's mounts in order, /dev devices and symlinks, before_pivot
+//                    (the hooks), pivot_root (or
 //                    MS_MOVE + chroot with --no-pivot)
 //   (the init writes sysctls here, while /proc/sys is still writable)
 //   finalize_rootfs: readonlyPaths, maskedPaths, then a read-only root
+#include <functional>
 #include <map>
 #include <string>
 
@@ -25,6 +27,9 @@ struct RootfsPlan {
     const cgroups::Layout* cgroup_layout = nullptr;
     // Hierarchy mount point -> the container's cgroup dir, for cgroup mounts without cgroupns.
     std::map<std::string, std::string> cgroup_paths;
+    // Called after the mounts and devices, just before pivot_root: the createRuntime and
+    // createContainer hook point.
+    std::function<void()> before_pivot;
 };
 
 void prepare_rootfs(const RootfsPlan& plan);

@@ -19,8 +19,14 @@
 #include "process/exec_gate.hpp"
 #include "process/executable.hpp"
 #include "process/fd_hygiene.hpp"
+#include "process/hook_points.hpp"
 #include "process/kernel_parameters.hpp"
+#include "process/process_setup.hpp"
+#include "process/terminal.hpp"
 #include "security/capabilities.hpp"
+#include "security/lsm.hpp"
+#include "security/private_procfs.hpp"
+#include "security/seccomp_init.hpp"
 #include "sys/error.hpp"
 
 namespace hako::process {
@@ -68,86 +74,38 @@ void set_names(const spec::Spec& spec, const NamespacePlan& plan) {
                   "setdomainname", spec.domainname);
 }
 
-void apply_rlimits(const std::vector<spec::Rlimit>& rlimits) {
-    for (const auto& limit : rlimits) {
-        const rlimit value{limit.soft, limit.hard};
-        if (::prlimit(0, static_cast<__rlimit_resource>(limit.resource), &value, nullptr) < 0)
-            throw_sys_error(fmt::format("setrlimit {} {}/{}", limit.type, limit.soft, limit.hard));
-    }
-}
-
-void switch_user(const spec::User& user, bool in_user_namespace) {
-    if (!user.additional_gids.empty()) {
-        std::vector<gid_t> groups(user.additional_gids.begin(), user.additional_gids.end());
-        check_sys(::setgroups(groups.size(), groups.data()), "setgroups",
-                  "process.user.additionalGids");
-    } else if (::setgroups(0, nullptr) < 0 && !(in_user_namespace && errno == EPERM)) {
-        throw_sys_error("setgroups");
-    }
-    check_sys(::setresgid(user.gid, user.gid, user.gid), "setresgid",
-              fmt::format("{}", user.gid));
-    check_sys(::setresuid(user.uid, user.uid, user.uid), "setresuid",
-              fmt::format("{}", user.uid));
-}
-
-// HOME from the rootfs's /etc/passwd when the spec's env has none, as runc does.
-void add_home(std::vector<std::string>& env, std::uint32_t uid) {
-    if (find_env(env, "HOME") != nullptr) return;
-    std::string home = "/";
-    std::ifstream passwd("/etc/passwd");
-    for (std::string line; std::getline(passwd, line);) {
-        std::vector<std::string> fields;
-        std::size_t start = 0;
-        for (std::size_t colon; (colon = line.find(':', start)) != std::string::npos;
-             start = colon + 1)
-            fields.push_back(line.substr(start, colon - start));
-        fields.push_back(line.substr(start));
-        if (fields.size() >= 6 && fields[2] == std::to_string(uid)) {
-            home = fields[5];
-            break;
-        }
-    }
-    env.push_back("HOME=" + home);
-}
-
-// The cwd is entered by path only after pivot_root, with every host fd closed, so it cannot
-// reach the host; getcwd then proves it lies inside the container's root.
-void enter_cwd(const std::string& cwd) {
-    check_sys(::chdir(cwd.c_str()), "chdir to process.cwd", cwd);
-    char buffer[PATH_MAX];
-    if (::getcwd(buffer, sizeof(buffer)) == nullptr || buffer[0] != '/')
-        fail("process.cwd {}: resolves outside the container", cwd);
-}
-
-void reset_signals() {
-    for (int signal = 1; signal < NSIG; ++signal) {
-        if (signal == SIGKILL || signal == SIGSTOP) continue;
-        ::signal(signal, SIG_DFL);
-    }
-    sigset_t none;
-    sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+// The listener fd exists only once the filter is loaded; the parent hands it to the agent.
+void hand_over_seccomp_listener(const SyncChannel& channel, const sys::UniqueFd& listener) {
+    if (listener) channel.send(SyncType::kSeccompListener, 0, {}, listener.get());
 }
 
 struct PreparedExec {
     std::string path;
     std::vector<std::string> env;
+    pid_t host_pid = 0;  // for the startContainer hooks' state
 };
 
 PreparedExec set_up(const LaunchRequest& request, const NamespacePlan& plan,
-                    SyncChannel& channel, std::vector<std::string>& warnings) {
+                    SyncChannel& channel, std::vector<std::string>& warnings,
+                    security::InitSeccomp& seccomp) {
     const spec::Spec& spec = *request.spec;
     const spec::Process& process = *spec.process;
+    seccomp = security::InitSeccomp(spec);  // a bad profile fails before any setup
+    security::check_lsm_support(spec);
 
     join_namespaces(plan);
     channel.send(SyncType::kNamespacesReady);
     const SyncMessage go = channel.receive();
     if (go.type != SyncType::kGo) fail("sync channel: expected go, got message {}", static_cast<int>(go.type));
+    const pid_t host_pid = host_pid_from_go(go);
 
     if (plan.has_user) become_namespace_root();
     if (plan.new_cgroup) check_sys(::unshare(CLONE_NEWCGROUP), "unshare cgroup namespace");
     if (!request.no_new_keyring) join_session_keyring(request.container_id);
     set_names(spec, plan);
+    // hako's own /proc for its sysctl and LSM writes, opened while the container's /proc
+    // (whatever the image and the mounts make of it) is not yet in the way.
+    const auto procfs = security::PrivateProcfs::open();
 
     fs::RootfsPlan rootfs_plan;
     rootfs_plan.spec = &spec;
@@ -157,14 +115,24 @@ PreparedExec set_up(const LaunchRequest& request, const NamespacePlan& plan,
     rootfs_plan.in_user_namespace = plan.has_user;
     rootfs_plan.cgroup_layout = request.cgroup_layout;
     if (request.cgroups != nullptr) rootfs_plan.cgroup_paths = request.cgroups->paths();
+    rootfs_plan.before_pivot = [&] { run_pre_pivot_hooks(request, channel, host_pid); };
     fs::prepare_rootfs(rootfs_plan);
+    if (process.terminal) {
+        // A pty of the container's own devpts becomes /dev/console and the init's stdio and
+        // controlling terminal; the parent gets the master.
+        const Pty pty = open_pty(process.console_size);
+        mount_console(pty.slave.get());
+        make_controlling_terminal(pty.slave.get());
+        channel.send(SyncType::kConsole, 0, pty.name, pty.master.get());
+    }
     {
         // process.cwd is created when missing, as runc does, before the root turns read-only.
         const sys::UniqueFd root(check_sys(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC), "open /"));
         fs::mkdir_all_in_root(root.get(), process.cwd);
     }
-    write_sysctls(spec.linux_config.sysctl);
+    write_sysctls(spec.linux_config.sysctl, procfs);
     fs::finalize_rootfs(rootfs_plan);
+    security::apply_exec_labels(procfs, process);
 
     apply_rlimits(process.rlimits);
     if (process.no_new_privileges)
@@ -173,6 +141,8 @@ PreparedExec set_up(const LaunchRequest& request, const NamespacePlan& plan,
     // Without a capabilities object the process gets none: the safe reading of "optional".
     const auto capabilities = security::Capabilities::resolve(
         process.capabilities.value_or(spec::Capabilities{}), warnings);
+    hand_over_seccomp_listener(
+        channel, seccomp.load_at(security::SeccompStage::before_user_switch));
     capabilities.prepare_for_user_switch();
     switch_user(process.user, plan.has_user);
     capabilities.apply();
@@ -182,8 +152,10 @@ PreparedExec set_up(const LaunchRequest& request, const NamespacePlan& plan,
 
     PreparedExec prepared;
     prepared.env = process.env;
+    prepared.host_pid = host_pid;
     add_home(prepared.env, process.user.uid);
     prepared.path = find_executable(process.args.front(), prepared.env);
+    hand_over_seccomp_listener(channel, seccomp.load_at(security::SeccompStage::before_ready));
     return prepared;
 }
 
@@ -201,6 +173,7 @@ void run_container_init(const LaunchRequest& request, const NamespacePlan& plan,
                         SyncChannel& channel) noexcept {
     std::vector<std::string> warnings;
     PreparedExec prepared;
+    security::InitSeccomp seccomp;
     try {
         // Until execve nothing in the container may ptrace or inspect us (CVE-2016-9962), and
         // if hako dies during setup the half-made init goes with it.
@@ -210,7 +183,7 @@ void run_container_init(const LaunchRequest& request, const NamespacePlan& plan,
         std::vector<int> keep{channel.fd(), request.exec_gate_fd};
         for (int fd = 3; fd < 3 + request.preserve_fds; ++fd) keep.push_back(fd);
         close_fds_except(keep);
-        prepared = set_up(request, plan, channel, warnings);
+        prepared = set_up(request, plan, channel, warnings, seccomp);
         std::string joined;
         for (const auto& warning : warnings) joined += warning + "\n";
         ::prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
@@ -233,15 +206,30 @@ void run_container_init(const LaunchRequest& request, const NamespacePlan& plan,
         ::_exit(1);
     }
     ::close(request.exec_gate_fd);
+    try {
+        run_start_container_hooks(request, prepared.host_pid);
+    } catch (const std::exception& error) {
+        // `start` reads this from the connection and fails with it.
+        [[maybe_unused]] const auto written =
+            ::write(start_connection.get(), error.what(), std::strlen(error.what()));
+        ::_exit(1);
+    }
     auto args = request.spec->process->args;
     auto argv = as_argv(args);
     auto envp = as_argv(prepared.env);
     prepare_fds_for_exec(request.preserve_fds);
     reset_signals();
+    try {
+        (void)seccomp.load_at(security::SeccompStage::before_exec);
+    } catch (const std::exception& error) {
+        [[maybe_unused]] const auto written =
+            ::write(start_connection.get(), error.what(), std::strlen(error.what()));
+        ::_exit(1);
+    }
     ::execve(prepared.path.c_str(), argv.data(), envp.data());
     const int err = errno;
     const std::string message =
-        fmt::format("exec: \"{}\": {}", request.spec->process->args.front(), std::strerror(err));
+        fmt::format("exec: \"{}\": {}", request.spec->process->args.front(), exec_error_text(err));
     [[maybe_unused]] const auto written =
         ::write(start_connection.get(), message.data(), message.size());
     ::_exit(err == ENOENT ? 127 : 126);

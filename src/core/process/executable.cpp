@@ -24,6 +24,13 @@ int check_executable(const std::string& path) {
 
 }  // namespace
 
+std::string exec_error_text(int err) {
+    std::string text = std::strerror(err);
+    if (!text.empty() && text[0] >= 'A' && text[0] <= 'Z')
+        text[0] = static_cast<char>(text[0] - 'A' + 'a');
+    return text;
+}
+
 const char* find_env(const std::vector<std::string>& env, const std::string& key) {
     for (const auto& entry : env) {
         if (entry.size() > key.size() && entry.compare(0, key.size(), key) == 0 &&
@@ -36,8 +43,13 @@ const char* find_env(const std::vector<std::string>& env, const std::string& key
 std::string find_executable(const std::string& name, const std::vector<std::string>& env) {
     if (name.find('/') != std::string::npos) {
         const int err = check_executable(name);
-        if (err != 0) throw Error(fmt::format("exec: \"{}\": {}", name, std::strerror(err)), err);
-        return name;
+        if (err == 0) return name;
+        // runc's (Go's exec.LookPath) wording: the stat error, or "permission denied".
+        struct stat st {};
+        if (::stat(name.c_str(), &st) < 0)
+            throw Error(
+                fmt::format("exec: \"{}\": stat {}: {}", name, name, exec_error_text(err)), err);
+        throw Error(fmt::format("exec: \"{}\": {}", name, exec_error_text(err)), err);
     }
     const char* path_value = find_env(env, "PATH");
     std::string_view search = path_value != nullptr ? path_value : kDefaultPath;

@@ -7,9 +7,12 @@
 #include <unistd.h>
 
 #include "process/container_init.hpp"
+#include "process/hook_points.hpp"
 #include "process/id_mapping.hpp"
 #include "process/namespace_plan.hpp"
 #include "process/sync_channel.hpp"
+#include "security/seccomp_notify.hpp"
+#include "security/seccomp_profile.hpp"
 #include "sys/error.hpp"
 #include "sys/syscalls.hpp"
 
@@ -105,6 +108,24 @@ SyncMessage expect(const SyncChannel& channel, SyncType wanted) {
     return message;
 }
 
+// The agent at linux.seccomp.listenerPath gets the init's SCMP_ACT_NOTIFY listener with the
+// container's state while `create` runs, as runc does; create fails if it cannot.
+void forward_seccomp_listener(const LaunchRequest& request, pid_t pid, const SyncMessage& message) {
+    if (!message.fd) fail("sync channel: seccomp listener message without an fd");
+    const spec::Spec& spec = *request.spec;
+    const auto profile = security::parse_seccomp_profile(spec.linux_config.seccomp_json);
+    security::ContainerProcessState state;
+    state.oci_version = spec.oci_version;
+    state.id = request.container_id;
+    state.pid = pid;
+    state.bundle = request.bundle;
+    state.annotations = spec.annotations;
+    state.metadata = profile.listener_metadata;
+    security::send_to_seccomp_agent(profile.listener_path,
+                                    security::container_process_state_json(state),
+                                    message.fd.get());
+}
+
 }  // namespace
 
 LaunchedInit launch_init(const LaunchRequest& request) {
@@ -153,10 +174,27 @@ LaunchedInit launch_init(const LaunchRequest& request) {
         write_id_maps(pid, spec.linux_config.uid_mappings, spec.linux_config.gid_mappings);
     if (request.cgroups != nullptr) request.cgroups->add_process(pid, static_cast<bool>(cgroup_dir));
     if (spec.process->oom_score_adj) write_oom_score_adj(pid, *spec.process->oom_score_adj);
-    parent_channel.send(SyncType::kGo);
-    const SyncMessage ready = expect(parent_channel, SyncType::kReady);
-
+    parent_channel.send(SyncType::kGo, 0, std::to_string(pid));
     LaunchedInit launched;
+    SyncMessage ready;
+    for (;;) {
+        ready = parent_channel.receive();
+        if (ready.type == SyncType::kError) throw Error(ready.text, ready.errno_value);
+        if (ready.type == SyncType::kReady) break;
+        if (ready.type == SyncType::kSeccompListener) {
+            forward_seccomp_listener(request, pid, ready);
+        } else if (ready.type == SyncType::kHooks) {
+            // The init waits before pivot_root; a failing hook throws and the guard kills it.
+            run_runtime_hooks(request, pid);
+            parent_channel.send(SyncType::kHooksDone);
+        } else if (ready.type == SyncType::kConsole && ready.fd) {
+            // process.terminal: the pty master, for --console-socket or run's relay.
+            launched.console_master = std::move(ready.fd);
+            launched.console_name = ready.text;
+        } else {
+            fail("sync channel: unexpected message {}", static_cast<int>(ready.type));
+        }
+    }
     launched.pid = pid;
     launched.pidfd = std::move(pidfd_owner);
     for (std::size_t start = 0; start < ready.text.size();) {

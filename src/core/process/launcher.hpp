@@ -31,6 +31,8 @@ struct LaunchedInit {
     pid_t pid = 0;
     sys::UniqueFd pidfd;
     std::vector<std::string> warnings;
+    sys::UniqueFd console_master;  // process.terminal: the pty master
+    std::string console_name;      // and its name in the container ("/dev/pts/0")
 };
 
 // Returns once the init is fully set up and blocked on the exec gate. On any failure the init

@@ -57,6 +57,12 @@ void SyncChannel::send(SyncType type, std::int32_t errno_value, std::string_view
 }
 
 SyncMessage SyncChannel::receive() const {
+    std::optional<SyncMessage> message = receive_unless_closed();
+    if (!message) fail("container init exited during setup");
+    return std::move(*message);
+}
+
+std::optional<SyncMessage> SyncChannel::receive_unless_closed() const {
     std::array<char, kFrameMax> frame{};
     iovec iov{frame.data(), frame.size()};
     msghdr msg{};
@@ -79,7 +85,7 @@ SyncMessage SyncChannel::receive() const {
             passed.reset(received);
         }
     }
-    if (rc == 0) fail("container init exited during setup");
+    if (rc == 0) return std::nullopt;
     FrameHeader header{};
     if (static_cast<std::size_t>(rc) < sizeof(header) || static_cast<std::size_t>(rc) > frame.size())
         fail("sync channel: malformed frame of {} bytes", rc);
@@ -88,8 +94,9 @@ SyncMessage SyncChannel::receive() const {
         fail("sync channel: frame length {} does not match its header", rc);
     if (header.type < 1 || header.type > kLastSyncType)
         fail("sync channel: unknown message {}", header.type);
-    return {static_cast<SyncType>(header.type), header.errno_value,
-            std::string(frame.data() + sizeof(header), header.text_length), std::move(passed)};
+    return SyncMessage{static_cast<SyncType>(header.type), header.errno_value,
+                       std::string(frame.data() + sizeof(header), header.text_length),
+                       std::move(passed)};
 }
 
 }  // namespace hako::process

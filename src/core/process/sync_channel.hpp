@@ -12,12 +12,21 @@
 //                                           unshare() the ones that must follow a join
 //                 <-- kNamespacesReady ---
 //   uid/gid maps, v1 cgroups,
-//   oom_score_adj;  send kGo        ------> cgroupns, rootfs, pivot, hostname, sysctl,
+//   oom_score_adj;  send kGo{pid}   ------> cgroupns, rootfs: the spec's mounts, devices
+//   prestart + createRuntime hooks <-- kHooks  (only when the spec has such hooks)
+//   (runtime namespaces)  kHooksDone ------> createContainer hooks (container namespaces,
+//                                           host paths), then pivot, hostname, sysctl,
 //                                           rlimits, user, caps, cwd, finds the executable
+//                                           (a profile with SCMP_ACT_NOTIFY is loaded now)
+//   fd + state JSON to the agent at  <-- kSeccompListener{fd}  (only then)
+//   linux.seccomp.listenerPath
+//   to --console-socket, or kept for  <-- kConsole{fd, name}  (process.terminal: the pty
+//   the foreground relay                    master, made in the container's devpts)
 //                   <------ kReady  ------  (or kError{errno, text} and exits 1)
 //   state.json "created", pid file,
 //   exit                                    blocks in accept() on exec.sock until start
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -28,13 +37,20 @@ namespace hako::process {
 
 enum class SyncType : std::uint32_t {
     kNamespacesReady = 1,  // init -> parent: in its final namespaces, ready for id maps
-    kGo = 2,               // parent -> init: maps, cgroups and oom_score_adj are in place
+    kGo = 2,               // parent -> init: maps, cgroups and oom_score_adj are in place;
+                           // text = the init's pid as the host sees it (for hook states)
     kReady = 3,            // init -> parent: set up, waiting for start
     kError = 4,            // init -> parent: setup failed; text says why, errno the errno
+    kSeccompListener = 5,  // init -> parent: fd = the SCMP_ACT_NOTIFY listener, for the agent
+    kConsole = 6,          // init/exec child -> parent: fd = the pty master, text = its name
+    kHooks = 7,            // init -> parent: mounts done, before pivot_root: run the prestart
+                           // and createRuntime hooks (sent only when the spec has any)
+    kHooksDone = 8,        // parent -> init: those hooks succeeded (on failure the parent
+                           // kills the init instead)
     // New message types are appended here (and kLastSyncType moved), each documented in the
     // diagram above and in docs/ARCHITECTURE.md.
 };
-inline constexpr std::uint32_t kLastSyncType = 4;
+inline constexpr std::uint32_t kLastSyncType = 8;
 
 struct SyncMessage {
     SyncType type = SyncType::kError;
@@ -59,6 +75,9 @@ public:
     // Throws when the peer closed the channel ("init exited during setup") or sent a
     // malformed frame.
     SyncMessage receive() const;
+    // The same, but nullopt when the peer closed the channel: an exec'd process's channel
+    // end is close-on-exec, so EOF after kReady means execve succeeded.
+    std::optional<SyncMessage> receive_unless_closed() const;
 
     [[nodiscard]] int fd() const { return fd_.get(); }
     void close() { fd_.reset(); }

@@ -48,14 +48,27 @@ struct CapFree {
 }  // namespace
 
 Capabilities Capabilities::resolve(const spec::Capabilities& names,
-                                   std::vector<std::string>& warnings) {
-    const int last_cap = last_capability();
+                                   std::vector<std::string>& warnings, int last_cap) {
+    if (last_cap < 0) last_cap = last_capability();
     Capabilities caps;
     caps.bounding = resolve_set(names.bounding, "bounding", last_cap, warnings);
     caps.effective = resolve_set(names.effective, "effective", last_cap, warnings);
     caps.permitted = resolve_set(names.permitted, "permitted", last_cap, warnings);
     caps.inheritable = resolve_set(names.inheritable, "inheritable", last_cap, warnings);
-    caps.ambient = resolve_set(names.ambient, "ambient", last_cap, warnings);
+    const auto listed = [](const std::vector<int>& set, int cap) {
+        return std::find(set.begin(), set.end(), cap) != set.end();
+    };
+    for (const auto& name : names.ambient) {
+        const std::vector<int> one = resolve_set({name}, "ambient", last_cap, warnings);
+        if (one.empty()) continue;  // not in this kernel: already warned
+        if (listed(caps.inheritable, one.front()) && listed(caps.permitted, one.front())) {
+            caps.ambient.push_back(one.front());
+        } else {
+            warnings.push_back(fmt::format("process.capabilities.ambient: {} is not also "
+                                           "inheritable and permitted; not raised",
+                                           name));
+        }
+    }
     return caps;
 }
 

@@ -13,10 +13,15 @@ namespace hako::security {
 
 // Resolves the names (e.g. "CAP_NET_ADMIN"). Unknown names are an error naming the field;
 // names this kernel lacks (above /proc/sys/kernel/cap_last_cap) are skipped with a warning
-// appended to warnings, as runc does.
+// appended to warnings, as runc does. An ambient capability that is not also inheritable and
+// permitted cannot be raised by the kernel: runc ignores it, hako drops it with a warning.
+// Nothing is ever added to a set the spec did not list it in (inheritable above all:
+// CVE-2022-29162).
 class Capabilities {
 public:
-    static Capabilities resolve(const spec::Capabilities& names, std::vector<std::string>& warnings);
+    // last_cap: the kernel's highest capability number; -1 reads cap_last_cap.
+    static Capabilities resolve(const spec::Capabilities& names, std::vector<std::string>& warnings,
+                                int last_cap = -1);
 
     // Before the user switch: drop what is not in bounding and keep caps across setresuid.
     void prepare_for_user_switch() const;

@@ -6,6 +6,7 @@
 #include <array>
 #include <nlohmann/json.hpp>
 
+#include "security/seccomp_features.hpp"
 #include "spec/spec.hpp"
 
 namespace hako::spec {
@@ -102,11 +103,13 @@ std::string features_json() {
                {"v2", true},
                {"systemd", false},
                {"systemdUser", false},
-               {"rdma", false}}},
+               {"rdma", true}}},  // rdma.max is written where the kernel has it
              // Not implemented yet; each flips to true (with its details) when it lands.
-             {"seccomp", disabled},
-             {"apparmor", disabled},
-             {"selinux", disabled},
+             {"seccomp", security::seccomp_features()},
+             // Applied where the host has the module (security/lsm.cpp); as runc reports,
+             // this says what the runtime supports, not what this host enables.
+             {"apparmor", {{"enabled", true}}},
+             {"selinux", {{"enabled", true}}},
              {"intelRdt", disabled},
              {"mountExtensions", {{"idmap", disabled}}},
          }},

@@ -540,8 +540,9 @@ json parse_json(std::string_view text, std::string_view source) {
     json document;
     try {
         document = json::parse(text);
-    } catch (const json::parse_error& e) {
-        // Drop nlohmann's "[json.exception.parse_error.101] " tag: it means nothing to a user.
+    } catch (const json::exception& e) {
+        // parse_error, or out_of_range for a number like 1e400 (found by fuzz/). Drop
+        // nlohmann's "[json.exception.parse_error.101] " tag: it means nothing to a user.
         std::string_view message = e.what();
         if (message.starts_with('[')) {
             const auto end = message.find("] ");

@@ -124,6 +124,8 @@ std::string to_json(const ContainerState& state) {
     hako["initStartTime"] = state.init_start_time;
     hako["cgroupPaths"] = string_map(state.cgroup_paths);
     hako["cgroupCreated"] = state.cgroup_created;
+    if (!state.resources_json.empty()) hako["resources"] = OrderedJson::parse(state.resources_json);
+    if (!state.hooks_json.empty()) hako["hooks"] = OrderedJson::parse(state.hooks_json);
     json["hako"] = std::move(hako);
     return dump(json, -1);
 }
@@ -174,6 +176,14 @@ ContainerState from_json(const std::string& text) {
         if (const Json* created = member(*hako, "cgroupCreated", "hako.", false)) {
             if (!created->is_boolean()) fail("field \"hako.cgroupCreated\" must be a boolean");
             state.cgroup_created = created->get<bool>();
+        }
+        if (const Json* resources = member(*hako, "resources", "hako.", false)) {
+            if (!resources->is_object()) fail("field \"hako.resources\" must be an object");
+            state.resources_json = resources->dump();
+        }
+        if (const Json* hooks = member(*hako, "hooks", "hako.", false)) {
+            if (!hooks->is_object()) fail("field \"hako.hooks\" must be an object");
+            state.hooks_json = hooks->dump();
         }
     }
     return state;

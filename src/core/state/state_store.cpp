@@ -12,6 +12,7 @@
 #include <memory>
 #include <utility>
 
+#include "cgroups/manager.hpp"
 #include "state/container_id.hpp"
 #include "state/proc_stat.hpp"
 #include "sys/error.hpp"
@@ -102,7 +103,10 @@ void remove_tree_at(int parent_fd, const std::string& name, const std::string& p
     }
 }
 
-[[noreturn]] void fail_missing(const std::string& id) { fail("container {} does not exist", id); }
+// runc's phrase (engines match "does not exist"); ENOENT lets `delete --force` ignore it.
+[[noreturn]] void fail_missing(const std::string& id) {
+    throw Error(fmt::format("container {} does not exist", id), ENOENT);
+}
 
 }  // namespace
 
@@ -237,9 +241,13 @@ Status ContainerDir::current_status(const ContainerState& state) const {
     // No pid yet: only a create still in progress may legitimately say so.
     if (state.pid == 0) return state.status == Status::creating ? Status::creating : Status::stopped;
     if (!process_alive(state.pid, state.init_start_time)) return Status::stopped;
-    // Trusts the recorded status for now; the freezer state will decide once cgroups can
-    // report it (a paused container whose freezer was thawed behind our back is running).
-    if (state.status == Status::paused) return Status::paused;
+    // The freezer decides, as runc: a container thawed behind hako's back is running again,
+    // and one frozen by someone else is paused. Only without cgroups does the file decide.
+    if (state.cgroup_paths.empty() ? state.status == Status::paused
+                                   : cgroups::load_manager(state.cgroup_paths)->freezer_state() ==
+                                         cgroups::FreezerState::frozen) {
+        return Status::paused;
+    }
     struct stat st {};
     if (::fstatat(dir_fd_.get(), kExecSocket, &st, AT_SYMLINK_NOFOLLOW) == 0) {
         return Status::created;

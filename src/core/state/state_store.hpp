@@ -34,6 +34,12 @@ struct ContainerState {
     // "/sys/fs/cgroup/memory" or "/sys/fs/cgroup/unified"), value the absolute directory.
     std::map<std::string, std::string> cgroup_paths;
     bool cgroup_created = false;  // hako made these dirs, so delete removes them
+    // linux.resources in force (JSON text, "" for none): the spec's, merged with every
+    // `hako update` since, so the next update starts from it as with runc.
+    std::string resources_json;
+    // The poststart and poststop hooks (hooks/stored_hooks.hpp JSON text, "" for none), run
+    // by `start` and `delete` without the bundle.
+    std::string hooks_json;
 };
 
 // JSON text of the state, as `hako state` prints it (OCI fields) plus hako's own fields
@@ -80,8 +86,9 @@ public:
     std::optional<ContainerState> try_load() const;
 
     // The status derived from the live process: stopped when the init is gone (or a different
-    // process owns the pid), created while the exec socket exists, paused when the freezer
-    // says so (later), else running. "creating" while state.json says so and the init lives.
+    // process owns the pid), paused when the container's freezer is frozen (checked first, as
+    // runc: a created container can be paused), created while the exec socket exists, else
+    // running. "creating" while state.json says so and the init lives.
     Status current_status(const ContainerState& state) const;
 
     // Path of the unix socket the waiting init listens on.

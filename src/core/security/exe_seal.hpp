@@ -1,0 +1,32 @@
+#pragma once
+// CVE-2019-5736: a container process that reaches the runtime's own binary through
+// /proc/PID/exe (an entrypoint "#!/proc/self/exe", /bin/sh -> /proc/self/exe, an O_PATH fd to
+// /proc/<hako>/exe kept until hako exits) can overwrite the host's hako. Every command that
+// puts a hako process into a container's namespaces (create, run, exec) therefore first
+// re-executes itself from a sealed in-memory copy: /proc/self/exe of every hako process the
+// container can see, the waiting init included, is then a memfd that nobody can write,
+// shrink or grow. A binary on a read-only filesystem cannot be overwritten and is run as is.
+//
+// Only the part of the ELF file the loader maps (up to the end of the last segment) is copied,
+// with the section header table dropped: a RelWithDebInfo build is ~40 MiB of debug info over
+// ~1 MiB of code, and each created container keeps its copy in memory until it starts.
+namespace hako::security {
+
+// What ensure_sealed_exe found (returned only when it did not re-execute).
+enum class ExeSealState {
+    sealed,         // /proc/self/exe is a memfd with the full seal set (already re-executed)
+    read_only_fs,   // the binary lies on a read-only filesystem: sealing is unnecessary
+};
+
+// True when /proc/self/exe is a memfd sealed with F_SEAL_SEAL|SHRINK|GROW|WRITE. This is how
+// the re-executed process recognises itself, so it never loops.
+bool running_from_sealed_exe();
+
+// Unless already sealed (or on a read-only filesystem): copies /proc/self/exe into a memfd
+// (MFD_CLOEXEC|MFD_ALLOW_SEALING), seals it and fexecve()s it with argv and envp unchanged.
+// Does not return on that path. Throws hako::Error when a step fails, so that no container is
+// ever started from a writable binary. Also makes the process non-dumpable, so that no
+// container process can open its /proc/PID files (fds, exe, mem) while it works.
+ExeSealState ensure_sealed_exe(char** argv, char** envp);
+
+}  // namespace hako::security
