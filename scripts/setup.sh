@@ -8,6 +8,8 @@ packages=(
     nlohmann-json3-dev libcli11-dev libfmt-dev libseccomp-dev libcap-dev
     libgtest-dev libgmock-dev googletest
     busybox-static python3 iproute2 jq
+    # `hako ps` runs the host's ps (as runc does) and filters its rows
+    procps
     # fuzz/: clang with the libFuzzer runtime (scripts/fuzz.sh)
     clang libclang-rt-14-dev
     # tests/vm: a qemu VM (software emulation) booting Debian's kernel from an initramfs

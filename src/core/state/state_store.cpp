@@ -243,11 +243,12 @@ Status ContainerDir::current_status(const ContainerState& state) const {
     if (!process_alive(state.pid, state.init_start_time)) return Status::stopped;
     // The freezer decides, as runc: a container thawed behind hako's back is running again,
     // and one frozen by someone else is paused. Only without cgroups does the file decide.
-    if (state.cgroup_paths.empty() ? state.status == Status::paused
-                                   : cgroups::load_manager(state.cgroup_paths)->freezer_state() ==
-                                         cgroups::FreezerState::frozen) {
-        return Status::paused;
-    }
+    const bool frozen =
+        state.cgroup_paths.empty()
+            ? state.status == Status::paused
+            : cgroups::load_manager(state.cgroup_paths)->freezer_state() ==
+                  cgroups::FreezerState::frozen;
+    if (frozen) return Status::paused;
     struct stat st {};
     if (::fstatat(dir_fd_.get(), kExecSocket, &st, AT_SYMLINK_NOFOLLOW) == 0) {
         return Status::created;
