@@ -293,9 +293,9 @@ class TestHookFailures(HookTestCase):
         the hook's process group and does not wait."""
         b = self.bundle_with_hooks(
             createContainer=lambda b: self.hook(b, "createContainer", "sleep-with-child",
-                                                timeout=1))
+                                                timeout=3))  # time for python on a busy host
         p = self.assert_create_fails_cleanly(b, "createContainer hook #0",
-                                             "timed out after 1s", max_seconds=10)
+                                             "timed out after 3s", max_seconds=12)
         self.assertIn(self.recorder, p.stderr)
         child, argv0 = b.read_out("createContainer.child").split()
         self.assertEqual(argv0, "sleep")  # the host's view of the hook's child

@@ -177,15 +177,17 @@ TEST_F(HookRunner, TimeoutKillsTheHookAndWhatItStarted) {
     const auto start = std::chrono::steady_clock::now();
     try {
         hako::hooks::run_hooks(HookKind::create_runtime,
-                               {shell("sleep 100 & echo $! > " + path("child") + "; wait", 1)}, {});
+                               {shell("sleep 100 & echo $! > " + path("child") + "; wait", 2)}, {});
         FAIL() << "no error";
     } catch (const hako::Error& e) {
-        EXPECT_STREQ(e.what(), "error running createRuntime hook #0 (/bin/sh): timed out after 1s");
+        EXPECT_STREQ(e.what(), "error running createRuntime hook #0 (/bin/sh): timed out after 2s");
     }
     const auto elapsed = std::chrono::steady_clock::now() - start;
-    EXPECT_GE(elapsed, std::chrono::milliseconds(950));
-    EXPECT_LT(elapsed, std::chrono::seconds(5));
-    const pid_t child = std::stoi(read("child"));
+    EXPECT_GE(elapsed, std::chrono::milliseconds(1950));
+    EXPECT_LT(elapsed, std::chrono::seconds(6));
+    const std::string child_text = read("child");
+    ASSERT_FALSE(child_text.empty()) << "the hook never started its child";
+    const pid_t child = std::stoi(child_text);
     for (int i = 0; i < 100 && process_alive(child); ++i)
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     EXPECT_FALSE(process_alive(child)) << "the hook's background child survived";
