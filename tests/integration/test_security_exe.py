@@ -23,6 +23,7 @@ F_GET_SEALS = 1034  # F_LINUX_SPECIFIC_BASE + 10
 F_SEAL_SEAL, F_SEAL_SHRINK, F_SEAL_GROW, F_SEAL_WRITE = 1, 2, 4, 8
 ALL_SEALS = F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE
 MARKER = "hkt5736marker"
+EXEC_MARKER = "hkt5736exec"
 
 
 def sha256(path):
@@ -106,23 +107,28 @@ class SecurityExeTest(HakoTestCase):
         return cid, self.rt.state(cid)["pid"]
 
     @hako_only
-    @unittest.skip("KNOWN FAILING at the end of session 1: create from the sealed copy fails with "
-                   "clone3 ENOMEM; tracked in the closing note")
     def test_cve_2019_5736_proc_self_exe_overwrite(self):
-        """A container process reaches hako through /proc/PID/exe three ways and tries to
-        write it: the created init waiting for start (seen from a container sharing its pid
-        namespace), and an entrypoint /bin/evil -> /proc/self/exe that the init execs, kept
-        open with O_PATH until it exits and then reopened for writing (the runc exploit)."""
+        """A container process reaches hako through /proc/PID/exe and tries to write it: the
+        created init waiting for start (seen from a container sharing its pid namespace), an
+        entrypoint /bin/evil -> /proc/self/exe that the init execs, and `exec A /bin/evil`;
+        each kept open with O_PATH until it exits and then reopened for writing (the runc
+        exploit)."""
         shared = self.make_tempdir("shared-")
         os.chmod(shared, 0o777)
         fifo = os.path.join(shared, "fifo")
         os.mkfifo(fifo, 0o666)
+        os.mkfifo(os.path.join(shared, "fifo2"), 0o666)
 
         # A: the attacker, owner of the pid namespace.
         a = self.bundle()
         a.add_mount("/shared", "bind", shared, ["rbind", "rw"])
         attack = self.copy_helper(a, "exe_attack")
-        a.args = [attack, "5", "/out/report", "/shared/fifo", MARKER]
+        # It scans until told to stop: B must join its pid namespace while its pid 1 lives
+        # (joining a dead pid namespace fails with ENOMEM).
+        a.args = [attack, "60", "/out/report", "/shared/stop", "/shared/fifo", MARKER,
+                  "/shared/fifo2", EXEC_MARKER]
+        os.symlink("/proc/self/exe", os.path.join(a.rootfs, "bin", "evil"))
+        copy_loader_and_libraries(a.rootfs, self.hako)
         a_id, a_pid = self.create_with_copy(a)
         self.hako_cmd("start", a_id)
 
@@ -144,6 +150,11 @@ class SecurityExeTest(HakoTestCase):
         self.hako_cmd("start", b_id)
         wait_for(lambda: self.rt.status(b_id) == "stopped", 10,
                  message="B (hako as the container process) never finished")
+        # `exec` into A: its joining child runs from the sealed copy too, and execs /bin/evil.
+        self.hako_cmd("exec", a_id, "/bin/evil", "--log", "/shared/fifo2", "--root",
+                      "/" + EXEC_MARKER, "state", EXEC_MARKER, check=False)
+        with open(os.path.join(shared, "stop"), "w"):
+            pass
         wait_for(lambda: a.has_out("report") and "done" in a.read_out("report"), 15,
                  message="the attacker wrote no report")
         rows = parse_report(a.read_out("report"))
@@ -152,6 +163,9 @@ class SecurityExeTest(HakoTestCase):
         evil = [r for r in rows if r.get("pid") == str(b_ns_pid) and "hako" in r.get("exe", "")]
         self.assertTrue(evil, "the attacker never saw B's process run hako:\n%s"
                         % a.read_out("report"))
+        hako_pids = {r["pid"] for r in rows if "hako" in r.get("exe", "")}
+        self.assertGreaterEqual(len(hako_pids), 2, "the attacker never saw the exec'd hako:\n%s"
+                                % a.read_out("report"))
         for row in rows:
             with self.subTest(row=row):
                 self.assertNotEqual(row.get("wronly"), "ok", "opened hako's exe for writing")

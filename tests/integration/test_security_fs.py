@@ -239,7 +239,7 @@ class SecurityFsTest(HakoTestCase):
                 self.assertEqual(self.core_pattern(), before)
 
     @hako_only  # runc 1.1.5 follows the /dev symlink; fixed in 1.3.6/1.4.3
-    def test_cve_2026_41579_dev_symlink(self):
+    def test_cve_2026_41579_cve_2026_47766_dev_symlink(self):
         """rootfs/dev -> a host directory: device nodes, /dev symlinks and the devpts, shm and
         mqueue mount points must all stay inside the rootfs, whether /dev is a tmpfs of the
         config or the image's own, with or without a user namespace."""

