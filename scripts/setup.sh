@@ -14,6 +14,10 @@ packages=(
     clang libclang-rt-14-dev
     # tests/vm: a qemu VM (software emulation) booting Debian's kernel from an initramfs
     qemu-system-x86 cpio
+    # the peers, compared side by side in bench/ and tests/engines
+    runc crun
+    # tests/engines: real engines driving hako with private config and state dirs
+    podman conmon containernetworking-plugins containerd docker.io iptables tmux
 )
 
 missing=()
@@ -33,5 +37,12 @@ if [ "$(id -u)" -ne 0 ]; then
     exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
+# The engine packages would start their daemons (dockerd, containerd) on install; the tests
+# start private instances themselves, so a policy-rc.d forbids service starts meanwhile.
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+    chmod 755 /usr/sbin/policy-rc.d
+    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+fi
 apt-get update
 apt-get install -y --no-install-recommends "${packages[@]}" </dev/null

@@ -332,6 +332,23 @@ class RootfsTest(HakoTestCase):
         root = find_mount(rows, "/")
         self.assertTrue([o for o in root.optional if o.startswith("master:")], root.line)
 
+    @hako_only  # runc 1.1.5 leaves the root private whatever the mode (runc#1755)
+    def test_rootfs_propagation_shared(self):
+        _, rows = self.propagation_probe("shared")
+        root = find_mount(rows, "/")
+        groups = [o for o in root.optional if o.startswith("shared:")]
+        self.assertTrue(groups, "rootfsPropagation shared not applied: " + root.line)
+        # A peer group of the container's own: nothing it mounts reaches the host.
+        host_groups = {o for r in mountinfo("self") for o in r.optional}
+        self.assertNotIn(groups[0], host_groups, root.line)
+
+    @hako_only  # runc 1.1.5 fails: its rootfs bind meets the unbindable tree (EINVAL)
+    def test_rootfs_propagation_runbindable(self):
+        _, rows = self.propagation_probe("runbindable")
+        for point in ("/", "/proc", "/dev", "/out"):
+            row = find_mount(rows, point)
+            self.assertIn("unbindable", row.optional, row.line)
+
 
 if __name__ == "__main__":
     unittest.main()

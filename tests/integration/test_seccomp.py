@@ -499,3 +499,91 @@ class SeccompTest(HakoTestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+CACHE_MAGIC = b"hako-seccomp-cache 1\n"
+CACHE_HEADER = struct.Struct("<QQQII")  # key size, stub length, instruction count, flags, 0
+
+
+def read_cache_entry(path):
+    with open(path, "rb") as f:
+        data = f.read()
+    assert data.startswith(CACHE_MAGIC), path
+    key_size, stub, count, flags, _ = CACHE_HEADER.unpack_from(data, len(CACHE_MAGIC))
+    key_at = len(CACHE_MAGIC) + CACHE_HEADER.size
+    return {"key": data[key_at:key_at + key_size], "stub": stub, "count": count,
+            "flags": flags, "program": data[key_at + key_size:]}
+
+
+def write_cache_entry(path, key, donor):
+    """An entry for `key` holding the program of the entry `donor`."""
+    with open(path, "wb") as f:
+        f.write(CACHE_MAGIC)
+        f.write(CACHE_HEADER.pack(len(key), donor["stub"], donor["count"], donor["flags"], 0))
+        f.write(key)
+        f.write(donor["program"])
+
+
+@hako_only
+class SeccompCacheTest(HakoTestCase):
+    """Compiled filters are cached under the state root (<root>/.seccomp-cache), keyed by the
+    profile; the cache is read on the host side only, never through a container's rootfs."""
+
+    DENY_MKDIR = profile("SCMP_ACT_ALLOW", rule(["mkdir"], "SCMP_ACT_ERRNO", errno_ret=13))
+    ALLOW_ALL = profile("SCMP_ACT_ALLOW", rule(["getppid"], "SCMP_ACT_ALLOW"))
+    MKDIR = "mkdir /tmp/made 2>/out/err; echo $? > /out/status"
+
+    def cache_dir(self):
+        return os.path.join(self.state_root, ".seccomp-cache")
+
+    def entries(self):
+        d = self.cache_dir()
+        return sorted(os.path.join(d, n) for n in os.listdir(d)) if os.path.isdir(d) else []
+
+    def run_mkdir(self, seccomp):
+        b = self.bundle(["sh", "-c", self.MKDIR])
+        b.config["root"]["readonly"] = False
+        b.set("linux.seccomp", seccomp)
+        self.run_container(b)
+        return b.read_out("status").strip(), b.read_out("err")
+
+    def test_entry_is_used_for_the_same_profile_and_refreshed_when_missing(self):
+        self.assertEqual(self.run_mkdir(self.DENY_MKDIR)[0], "1")
+        [deny_entry] = self.entries()
+        self.assertEqual(os.stat(self.cache_dir()).st_mode & 0o777, 0o700)
+        self.assertEqual(self.run_mkdir(self.ALLOW_ALL)[0], "0")
+        [allow_entry] = [e for e in self.entries() if e != deny_entry]
+        # The entry is what the next container with that profile loads: with the allow-all
+        # program under the deny profile's key, mkdir succeeds. (Only root can write there,
+        # like the state itself.)
+        deny, allow = read_cache_entry(deny_entry), read_cache_entry(allow_entry)
+        self.assertIn(b'"mkdir"', deny["key"])
+        write_cache_entry(deny_entry, deny["key"], allow)
+        self.assertEqual(self.run_mkdir(self.DENY_MKDIR)[0], "0")
+        # Without the entry the profile is compiled again, and stored again.
+        os.unlink(deny_entry)
+        self.assertEqual(self.run_mkdir(self.DENY_MKDIR)[0], "1")
+        self.assertIn(deny_entry, self.entries())
+        self.assertEqual(read_cache_entry(deny_entry)["program"], deny["program"])
+
+    def test_exec_ignores_a_cache_planted_in_the_container(self):
+        """`hako exec` compiles (or finds) the container's profile before it enters the
+        container: an entry the container writes at the same path inside its own rootfs,
+        holding an allow-all program under the right key, is never read."""
+        self.run_mkdir(self.ALLOW_ALL)
+        [allow_entry] = self.entries()
+        b = self.bundle(["sh", "-c", KEEP_RUNNING])
+        b.config["root"]["readonly"] = False
+        b.set("linux.seccomp", self.DENY_MKDIR)
+        cid = self.create(b)
+        self.rt.ok("start", cid)
+        self.wait_out(b, "ready")
+        [deny_entry] = [e for e in self.entries() if e != allow_entry]
+        planted = os.path.join(b.rootfs, deny_entry.lstrip("/"))
+        os.makedirs(os.path.dirname(planted))
+        write_cache_entry(planted, read_cache_entry(deny_entry)["key"],
+                          read_cache_entry(allow_entry))
+        p = self.rt("exec", cid, "sh", "-c", self.MKDIR)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(b.read_out("status").strip(), "1", "exec loaded the planted filter")
+        self.assertIn("Permission denied", b.read_out("err"))

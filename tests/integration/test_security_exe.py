@@ -7,6 +7,7 @@
 These tests run a private copy of the hako binary so that a failing defence corrupts the copy,
 never the build. Attack code is static C (helpers/*.c) compiled per test run."""
 
+import errno
 import fcntl
 import hashlib
 import os
@@ -173,9 +174,9 @@ class SecurityExeTest(HakoTestCase):
                 self.assertNotIn(self.hako, row.get("exe", ""),
                                  "a container process saw the host binary")
         self.assertEqual(sha256(self.hako), self.hako_sha, "the hako binary was modified")
-        # The waiting init ran from a sealed memfd, not from the host's file.
-        self.assertTrue(init_exe.startswith("/memfd:hako"), init_exe)
-        self.assertEqual((init_seals or 0) & ALL_SEALS, ALL_SEALS)
+        # The waiting init ran from the read-only overlay, not from the host's file.
+        self.assertEqual(init_exe, "/hako")
+        self.assertIsNone(init_seals)
 
     @staticmethod
     def ns_pid(host_pid):
@@ -185,6 +186,56 @@ class SecurityExeTest(HakoTestCase):
                 if line.startswith("NSpid:"):
                     return int(line.split()[-1])
         raise AssertionError("no NSpid")
+
+    def assertOverlaySealed(self, pid):
+        """pid runs hako through a detached read-only overlay: /proc/PID/exe names the file
+        at the overlay's root, lies on a read-only overlayfs, and cannot be opened for writing
+        even by root on the host."""
+        exe = "/proc/%d/exe" % pid
+        self.assertEqual(os.readlink(exe), "/" + os.path.basename(self.hako))
+        fs_type = subprocess.run(["stat", "-f", "-L", "-c", "%T", exe], capture_output=True,
+                                 text=True, check=True).stdout.strip()
+        self.assertEqual(fs_type, "overlayfs")
+        self.assertTrue(os.statvfs(exe).f_flag & os.ST_RDONLY)
+        with self.assertRaises(OSError) as raised:
+            os.close(os.open(exe, os.O_WRONLY))
+        self.assertEqual(raised.exception.errno, errno.EROFS)
+        self.assertIsNone(exe_seals(pid))
+
+    @hako_only
+    def test_cve_2019_5736_waiting_init_runs_from_read_only_overlay(self):
+        """As runc 1.2: hako re-executes itself through a read-only overlayfs of its own
+        directory (nothing is copied), so the init waiting for start cannot be written
+        through /proc/PID/exe, and the host binary is untouched."""
+        b = self.bundle(["true"])
+        cid, pid = self.create_with_copy(b)
+        self.assertOverlaySealed(pid)
+        self.rt.ok("delete", "--force", cid)
+        self.assertEqual(sha256(self.hako), self.hako_sha)
+
+    @hako_only
+    def test_cve_2019_5736_memfd_copy_where_overlayfs_refuses(self):
+        """Where overlayfs cannot stack on the binary's filesystem (here: the binary lies two
+        writable overlays deep, and a third level exceeds the kernel's stacking limit), hako
+        falls back to the sealed memfd copy, as runc does."""
+        levels = []
+        lower = self.bin_dir
+        for level in range(2):
+            top = self.make_tempdir("ovl%d-" % level)
+            for d in ("upper", "work", "merged"):
+                os.makedirs(os.path.join(top, d))
+            merged = os.path.join(top, "merged")
+            self.host_mount("-t", "overlay", "hkt-overlay", "-o",
+                            "lowerdir=%s,upperdir=%s/upper,workdir=%s/work" % (lower, top, top),
+                            target=merged)
+            levels.append(top)
+            lower = merged
+        self.hako = os.path.join(lower, "hako")
+        b = self.bundle(["true"])
+        cid, pid = self.create_with_copy(b)
+        self.assertTrue(os.readlink("/proc/%d/exe" % pid).startswith("/memfd:hako"))
+        self.assertEqual((exe_seals(pid) or 0) & ALL_SEALS, ALL_SEALS)
+        self.rt.ok("delete", "--force", cid)
 
     @hako_only
     def test_cve_2019_5736_read_only_binary_is_not_copied(self):

@@ -141,9 +141,15 @@ TEST(MountOptions, IgnoredOptions) {
     EXPECT_TRUE(o.fs_params.empty());
 }
 
+TEST(MountOptions, TmpCopyUpIsRecognised) {
+    const auto o = parse_mount_options({"rw", "nosuid", "tmpcopyup"});
+    EXPECT_TRUE(o.copy_up);
+    EXPECT_TRUE(o.fs_params.empty());
+    EXPECT_FALSE(parse_mount_options({"rw"}).copy_up);
+}
+
 TEST(MountOptions, UnsupportedOptionsAreNamed) {
     EXPECT_EQ(error_of({"bind", "idmap"}), "mount option \"idmap\" is not supported yet");
     EXPECT_EQ(error_of({"ridmap"}), "mount option \"ridmap\" is not supported yet");
-    EXPECT_EQ(error_of({"tmpcopyup"}), "mount option \"tmpcopyup\" is not supported yet");
     EXPECT_EQ(error_of({"remount", "ro"}), "mount option \"remount\" is not supported yet");
 }

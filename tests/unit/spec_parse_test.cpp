@@ -191,6 +191,10 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{R"({"linux": {"devices": [{"type": "b", "path": "/dev/sda", "major": 8,
                                            "minor": 0, "fileMode": -1}]}})",
                 "linux.devices[0].fileMode: expected unsigned integer"},
+        BadCase{R"({"linux": {"devices": [{"type": "c", "path": "/dev/x", "major": 1,
+                                           "minor": 3, "fileMode": 65536}]}})",
+                "linux.devices[0].fileMode: must be permission bits, at most 07777 (4095), "
+                "optionally with file type bits"},
         BadCase{R"({"linux": {"resources": []}})", "linux.resources: expected object"},
         BadCase{R"({"linux": {"seccomp": "default"}})", "linux.seccomp: expected object"},
         BadCase{R"({"linux": {"cgroupsPath": 1}})", "linux.cgroupsPath: expected string"},
@@ -417,6 +421,19 @@ TEST(SpecParse, FullConfig) {
     EXPECT_EQ(l.time_offsets.at("monotonic").secs, 3600);
     EXPECT_EQ(l.time_offsets.at("monotonic").nanosecs, 5u);
     EXPECT_EQ(l.time_offsets.at("boottime").secs, -7);
+}
+
+// Podman writes the host node's whole st_mode (020666 = 8630 for a character device); like
+// runc, the file type bits are dropped and the permissions kept.
+TEST(SpecParse, DeviceFileModeDropsFileTypeBits) {
+    const Spec spec = parse_spec(patched(R"({"linux": {"devices": [
+        {"type": "c", "path": "/dev/null", "major": 1, "minor": 3, "fileMode": 8630},
+        {"type": "b", "path": "/dev/loop9", "major": 7, "minor": 9, "fileMode": 25008},
+        {"type": "c", "path": "/dev/x", "major": 1, "minor": 5, "fileMode": 1638}]}})"));
+    ASSERT_EQ(spec.linux_config.devices.size(), 3U);
+    EXPECT_EQ(spec.linux_config.devices[0].file_mode, 0666U);
+    EXPECT_EQ(spec.linux_config.devices[1].file_mode, 0660U);
+    EXPECT_EQ(spec.linux_config.devices[2].file_mode, 03146U);
 }
 
 TEST(SpecParse, ResourcesAndSeccompEmptyWhenAbsent) {

@@ -18,6 +18,8 @@
 #include "process/exec_gate.hpp"
 #include "process/foreground.hpp"
 #include "process/launcher.hpp"
+#include "security/seccomp_cache.hpp"
+#include "security/seccomp_init.hpp"
 #include "spec/spec.hpp"
 #include "state/container_id.hpp"
 #include "state/proc_stat.hpp"
@@ -133,6 +135,8 @@ Created create(state::StateStore& store, const CreateOptions& options) {
     // Parsed before anything exists, so a bad value leaves nothing behind.
     const cgroups::Resources resources =
         cgroups::parse_resources(spec.linux_config.resources_json, "linux.resources");
+    const security::SeccompCache seccomp_cache(store.root() + "/.seccomp-cache");
+    const security::InitSeccomp seccomp(spec, &seccomp_cache);
 
     state::ContainerDir dir = store.create(options.id);
     CreateRollback rollback(dir);
@@ -175,6 +179,7 @@ Created create(state::StateStore& store, const CreateOptions& options) {
     request.exec_gate_fd = gate.get();
     request.cgroups = cgroup_manager.get();
     request.cgroup_layout = &layout;
+    request.seccomp = &seccomp;
     process::LaunchedInit init = process::launch_init(request);
 
     state.pid = init.pid;

@@ -20,6 +20,8 @@
 #include "process/exec_process.hpp"
 #include "process/foreground.hpp"
 #include "security/lsm.hpp"
+#include "security/seccomp_cache.hpp"
+#include "security/seccomp_init.hpp"
 #include "spec/spec.hpp"
 #include "state/proc_stat.hpp"
 #include "sys/error.hpp"
@@ -144,6 +146,8 @@ int exec(state::StateStore& store, const ExecOptions& options) {
     else if (!options.cgroups.empty())
         fail("--cgroup: container {} has no cgroups of its own", options.id);
 
+    const security::SeccompCache seccomp_cache(store.root() + "/.seccomp-cache");
+    const security::InitSeccomp seccomp(spec, &seccomp_cache);
     const sys::UniqueFd init_pidfd = open_live_init(state);
     process::ExecRequest request;
     request.container_id = options.id;
@@ -153,6 +157,7 @@ int exec(state::StateStore& store, const ExecOptions& options) {
     request.spec = &spec;
     request.preserve_fds = options.preserve_fds;
     request.cgroups = cgroup_manager.get();
+    request.seccomp = &seccomp;
 
     std::optional<process::BlockedSignals> blocked;
     if (!options.detach) blocked.emplace();

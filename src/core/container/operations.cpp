@@ -116,16 +116,18 @@ void remove(state::StateStore& store, const std::string& id, bool force,
 }
 
 std::string state_json(state::StateStore& store, const std::string& id) {
-    const state::ContainerDir dir = store.open(id);
-    const state::ContainerState state = dir.load();
-    return state::to_oci_json(state, dir.current_status(state));
+    const state::ContainerDir dir = store.open_for_reading(id);
+    const std::optional<state::ContainerState> state = dir.try_load();
+    // No state.json: a create still writing it, or a delete that already removed it.
+    if (!state) fail("container {} does not exist", id);
+    return state::to_oci_json(*state, dir.current_status(*state));
 }
 
 std::vector<ListEntry> list(state::StateStore& store) {
     std::vector<ListEntry> entries;
     for (const auto& id : store.list_ids()) {
         try {
-            const state::ContainerDir dir = store.open(id);
+            const state::ContainerDir dir = store.open_for_reading(id);
             auto state = dir.try_load();
             if (!state) continue;
             const state::Status status = dir.current_status(*state);

@@ -26,6 +26,7 @@ struct MountOptions {
     bool recursive_attrs = false;
     std::uint64_t propagation = 0;  // MS_PRIVATE, MS_SHARED, MS_SLAVE, MS_UNBINDABLE or 0
     bool recursive_propagation = false;  // "rprivate", "rshared"...
+    bool copy_up = false;  // "tmpcopyup": a tmpfs starts with a copy of what it covers
     // Everything else becomes fsconfig() parameters: "mode=755" -> {"mode", "755"},
     // "newinstance" -> {"newinstance", ""} (a flag).
     std::vector<std::pair<std::string, std::string>> fs_params;
@@ -35,7 +36,7 @@ struct MountOptions {
 // attr_set with MOUNT_ATTR__ATIME in attr_clr, as mount_setattr wants. "sync", "dirsync",
 // "lazytime" and other superblock flags stay fs_params (the VFS parses them in fsconfig);
 // "defaults", "async", "silent", "loud" are ignored. Throws on options hako cannot honour
-// ("idmap", "ridmap", "tmpcopyup", "remount" for now), naming the option.
+// ("idmap", "ridmap", "remount" for now), naming the option.
 MountOptions parse_mount_options(const std::vector<std::string>& options);
 
 // Creates a detached mount of a new filesystem: fsopen(type), fsconfig "source" and each

@@ -17,6 +17,7 @@ enum class Kind {
     cancel_atime,   // "norelatime"...: forget the atime mode if it is value
     propagation,    // value is MS_PRIVATE, MS_SHARED, MS_SLAVE or MS_UNBINDABLE
     bind,
+    copy_up,
     ignore,
     unsupported,
 };
@@ -85,11 +86,14 @@ constexpr auto kKnownOptions = std::to_array<KnownOption>({
     {"silent", Kind::ignore, 0, false},
     {"loud", Kind::ignore, 0, false},
 
+    // runc's and crun's extension (Podman's --read-only): a tmpfs starts with a copy of the
+    // directory it covers. Ignored on other mounts, as runc does.
+    {"tmpcopyup", Kind::copy_up, 0, false},
+
     // Refused rather than passed to the kernel, which would fail later with a vaguer error
     // or, for "remount", do something else than asked.
     {"idmap", Kind::unsupported, 0, false},
     {"ridmap", Kind::unsupported, 0, true},
-    {"tmpcopyup", Kind::unsupported, 0, false},
     {"remount", Kind::unsupported, 0, false},
 });
 
@@ -133,6 +137,9 @@ void apply(MountOptions& out, const KnownOption& known) {
         case Kind::bind:
             out.bind = true;
             out.recursive = out.recursive || known.recursive;
+            break;
+        case Kind::copy_up:
+            out.copy_up = true;
             break;
         case Kind::ignore:
             break;

@@ -12,6 +12,7 @@
 #include <array>
 #include <string_view>
 
+#include "fs/copy_up.hpp"
 #include "fs/devices.hpp"
 #include "fs/mount_api.hpp"
 #include "fs/safe_path.hpp"
@@ -119,6 +120,18 @@ void mount_bind(const RootfsPlan& plan, int root_fd, const spec::Mount& mount,
     set_attached_propagation(root_fd, mount.destination, options);
 }
 
+// "tmpcopyup": the tmpfs is filled while still detached (nothing else can reach it), from the
+// directory it will cover, and made read-only, if asked, only afterwards.
+sys::UniqueFd make_copied_up_tmpfs(int target_fd, const std::string& source,
+                                   const MountOptions& options, const std::string& destination) {
+    MountOptions writable = options;
+    writable.attr_set &= ~static_cast<std::uint64_t>(MOUNT_ATTR_RDONLY);
+    sys::UniqueFd fs = make_filesystem_mount("tmpfs", source, writable);
+    copy_directory_contents(target_fd, fs.get(), destination);
+    if ((options.attr_set & MOUNT_ATTR_RDONLY) != 0) apply_mount_attributes(fs.get(), options);
+    return fs;
+}
+
 void mount_filesystem(int root_fd, const spec::Mount& mount, const MountOptions& options) {
     if (mount.type == "proc" || mount.type == "sysfs") {
         mkdir_all_in_root(root_fd, mount.destination);
@@ -127,7 +140,10 @@ void mount_filesystem(int root_fd, const spec::Mount& mount, const MountOptions&
     const sys::UniqueFd target = mkdir_all_in_root(root_fd, mount.destination);
     check_proc_destination(mount, false, target.get(), false);
     const std::string source = mount.source.empty() ? mount.type : mount.source;
-    const sys::UniqueFd fs = make_filesystem_mount(mount.type, source, options);
+    const sys::UniqueFd fs =
+        options.copy_up && mount.type == "tmpfs"
+            ? make_copied_up_tmpfs(target.get(), source, options, mount.destination)
+            : make_filesystem_mount(mount.type, source, options);
     attach_mount(fs.get(), target.get(), mount.destination);
     set_attached_propagation(root_fd, mount.destination, options);
 }
@@ -159,9 +175,9 @@ MountOptions cgroup_v1_options(const cgroups::Hierarchy& hierarchy, MountOptions
 }
 
 // The spec's "cgroup" mount. On pure v2 a cgroup2 filesystem; on v1 and hybrid hosts a tmpfs
-// with one mount per hierarchy beneath it, like runc. Fresh mounts show the cgroup namespace's
-// root; where the kernel refuses them (a user namespace), the container's own directories are
-// bound from the host instead.
+// with one mount per hierarchy beneath it, like runc. In a cgroup namespace, fresh mounts show
+// its root; where the kernel refuses them (a user namespace), and always without a cgroup
+// namespace (Docker's default on v1), the container's own directories are bound from the host.
 void mount_cgroups(const RootfsPlan& plan, int root_fd, const spec::Mount& mount,
                    const MountOptions& options) {
     const cgroups::Layout& layout = *plan.cgroup_layout;
@@ -182,16 +198,25 @@ void mount_cgroups(const RootfsPlan& plan, int root_fd, const spec::Mount& mount
         const std::string name = hierarchy_dir_name(hierarchy);
         const std::string destination = mount.destination + "/" + name;
         const sys::UniqueFd target = mkdir_all_in_root(root_fd, destination);
+        const auto own = plan.cgroup_paths.find(hierarchy.mount_point);
         sys::UniqueFd fs;
-        try {
-            fs = hierarchy.unified ? make_filesystem_mount("cgroup2", "cgroup", options)
-                                   : make_filesystem_mount("cgroup", "cgroup",
-                                                           cgroup_v1_options(hierarchy, options));
-        } catch (const Error& error) {
-            const auto own = plan.cgroup_paths.find(hierarchy.mount_point);
-            if (error.errno_value() != EPERM || own == plan.cgroup_paths.end()) throw;
+        if (!plan.in_cgroup_namespace && own != plan.cgroup_paths.end()) {
+            // Without a cgroup namespace a fresh mount would show the host's whole hierarchy
+            // (every other cgroup, and the root's limits where tools read their own): runc
+            // and crun bind the container's own directory there instead.
             fs = clone_mount_tree(own->second, false);
             apply_mount_attributes(fs.get(), options);
+        } else {
+            try {
+                fs = hierarchy.unified
+                         ? make_filesystem_mount("cgroup2", "cgroup", options)
+                         : make_filesystem_mount("cgroup", "cgroup",
+                                                 cgroup_v1_options(hierarchy, options));
+            } catch (const Error& error) {
+                if (error.errno_value() != EPERM || own == plan.cgroup_paths.end()) throw;
+                fs = clone_mount_tree(own->second, false);
+                apply_mount_attributes(fs.get(), options);
+            }
         }
         attach_mount(fs.get(), target.get(), destination);
         // Co-mounted controllers are also reachable by each one's own name (cpu -> cpu,cpuacct).
@@ -348,7 +373,13 @@ void make_parent_mount_private(const std::string& rootfs) {
 void prepare_rootfs(const RootfsPlan& plan) {
     const spec::Spec& spec = *plan.spec;
     bool recursive = true;
-    const auto propagation = propagation_flag(spec.linux_config.rootfs_propagation, recursive);
+    auto propagation = propagation_flag(spec.linux_config.rootfs_propagation, recursive);
+    if (propagation == MS_UNBINDABLE) {
+        // An unbindable tree would refuse the rootfs bind below and the masks' binds;
+        // finalize_rootfs applies it once nothing is bound any more.
+        propagation = MS_SLAVE;
+        recursive = true;
+    }
     check_sys(::mount(nullptr, "/", nullptr, static_cast<unsigned long>(propagation) |
                                                  (recursive ? MS_REC : 0),
                       nullptr),
@@ -383,6 +414,16 @@ void finalize_rootfs(const RootfsPlan& plan) {
         options.attr_set = MOUNT_ATTR_RDONLY;
         apply_mount_attributes(root.get(), options);
     }
+    // The pivot leaves the new root a slave or private (pivot_root refuses a shared one), so
+    // a shared or unbindable rootfsPropagation is given to the container's "/" last, as the
+    // spec asks and crun and newer runc do (runc#4724; runc 1.1 ignores it, runc#1755).
+    bool recursive = true;
+    const auto propagation = propagation_flag(spec.linux_config.rootfs_propagation, recursive);
+    if (propagation == MS_SHARED || propagation == MS_UNBINDABLE)
+        check_sys(::mount(nullptr, "/", nullptr,
+                          static_cast<unsigned long>(propagation) | (recursive ? MS_REC : 0),
+                          nullptr),
+                  "set rootfsPropagation of the container's /");
 }
 
 }  // namespace hako::fs

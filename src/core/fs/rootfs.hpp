@@ -8,7 +8,8 @@
 //                    (the hooks), pivot_root (or
 //                    MS_MOVE + chroot with --no-pivot)
 //   (the init writes sysctls here, while /proc/sys is still writable)
-//   finalize_rootfs: readonlyPaths, maskedPaths, then a read-only root
+//   finalize_rootfs: readonlyPaths, maskedPaths, then a read-only root, then a shared or
+//                    unbindable rootfsPropagation on the container's /
 #include <functional>
 #include <map>
 #include <string>
@@ -24,6 +25,8 @@ struct RootfsPlan {
     std::string bundle;  // relative bind sources are taken relative to it
     bool no_pivot = false;
     bool in_user_namespace = false;  // devices are bind-mounted, cgroup v1 bound from the host
+    // New or joined. Without one, v1 and hybrid cgroup mounts bind the container's own dirs.
+    bool in_cgroup_namespace = false;
     const cgroups::Layout* cgroup_layout = nullptr;
     // Hierarchy mount point -> the container's cgroup dir, for cgroup mounts without cgroupns.
     std::map<std::string, std::string> cgroup_paths;

@@ -10,6 +10,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <climits>
 #include <cstring>
 #include <fstream>
@@ -17,6 +18,7 @@
 #include "fs/rootfs.hpp"
 #include "fs/safe_path.hpp"
 #include "process/exec_gate.hpp"
+#include "process/idle_memory.hpp"
 #include "process/executable.hpp"
 #include "process/fd_hygiene.hpp"
 #include "process/hook_points.hpp"
@@ -90,7 +92,8 @@ PreparedExec set_up(const LaunchRequest& request, const NamespacePlan& plan,
                     security::InitSeccomp& seccomp) {
     const spec::Spec& spec = *request.spec;
     const spec::Process& process = *spec.process;
-    seccomp = security::InitSeccomp(spec);  // a bad profile fails before any setup
+    // Normally compiled by `create` before the clone; a bad profile failed there.
+    seccomp = request.seccomp != nullptr ? *request.seccomp : security::InitSeccomp(spec);
     security::check_lsm_support(spec);
 
     join_namespaces(plan);
@@ -113,6 +116,9 @@ PreparedExec set_up(const LaunchRequest& request, const NamespacePlan& plan,
     rootfs_plan.bundle = request.bundle;
     rootfs_plan.no_pivot = request.no_pivot;
     rootfs_plan.in_user_namespace = plan.has_user;
+    rootfs_plan.in_cgroup_namespace = std::any_of(
+        spec.linux_config.namespaces.begin(), spec.linux_config.namespaces.end(),
+        [](const spec::Namespace& ns) { return ns.type == spec::NamespaceType::cgroup; });
     rootfs_plan.cgroup_layout = request.cgroup_layout;
     if (request.cgroups != nullptr) rootfs_plan.cgroup_paths = request.cgroups->paths();
     rootfs_plan.before_pivot = [&] { run_pre_pivot_hooks(request, channel, host_pid); };
@@ -198,6 +204,7 @@ void run_container_init(const LaunchRequest& request, const NamespacePlan& plan,
         ::_exit(1);
     }
     channel.close();
+    release_idle_memory();
 
     sys::UniqueFd start_connection;
     try {

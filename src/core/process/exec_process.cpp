@@ -121,7 +121,7 @@ PreparedExec set_up_child(const ExecRequest& request, int pidfd, int join_flags,
     const SyncMessage go = channel.receive();
     if (go.type != SyncType::kGo)
         fail("sync channel: expected go, got message {}", static_cast<int>(go.type));
-    seccomp = security::InitSeccomp(spec);
+    seccomp = request.seccomp != nullptr ? *request.seccomp : security::InitSeccomp(spec);
     // hako's own procfs of the container's pid namespace, for the LSM label writes: the
     // container's /proc may be anything once we are inside (CVE-2019-16884).
     const auto procfs = security::PrivateProcfs::open();

@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "cgroups/manager.hpp"
+#include "security/seccomp_init.hpp"
 #include "spec/spec.hpp"
 #include "sys/unique_fd.hpp"
 
@@ -48,6 +49,8 @@ struct ExecRequest {
     const spec::Spec* spec = nullptr;
     int preserve_fds = 0;                 // fds 3 .. 3+N-1 are passed on
     cgroups::Manager* cgroups = nullptr;  // where the process goes; nullptr: hako's own
+    // linux.seccomp, compiled by the caller before the clone, on the host's side.
+    const security::InitSeccomp* seccomp = nullptr;
 };
 
 struct LaunchedExec {

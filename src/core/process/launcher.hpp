@@ -9,6 +9,7 @@
 
 #include "cgroups/layout.hpp"
 #include "cgroups/manager.hpp"
+#include "security/seccomp_init.hpp"
 #include "spec/spec.hpp"
 #include "sys/unique_fd.hpp"
 
@@ -25,6 +26,9 @@ struct LaunchRequest {
     int exec_gate_fd = -1;  // listening exec.sock, inherited by the init
     cgroups::Manager* cgroups = nullptr;
     const cgroups::Layout* cgroup_layout = nullptr;
+    // linux.seccomp, compiled by the caller before the clone (from the cache when it can: the
+    // cache lives on the host, which the init must not trust once it is inside the container).
+    const security::InitSeccomp* seccomp = nullptr;
 };
 
 struct LaunchedInit {

@@ -3,27 +3,33 @@
 // /proc/PID/exe (an entrypoint "#!/proc/self/exe", /bin/sh -> /proc/self/exe, an O_PATH fd to
 // /proc/<hako>/exe kept until hako exits) can overwrite the host's hako. Every command that
 // puts a hako process into a container's namespaces (create, run, exec) therefore first
-// re-executes itself from a sealed in-memory copy: /proc/self/exe of every hako process the
-// container can see, the waiting init included, is then a memfd that nobody can write,
-// shrink or grow. A binary on a read-only filesystem cannot be overwritten and is run as is.
+// re-executes itself from a file nobody can write:
+// - preferably (as runc 1.2) the binary itself, opened through a detached read-only overlayfs
+//   of its directory: nothing is copied and the pages are the shared page cache;
+// - where the kernel refuses that overlay (no overlayfs, no CAP_SYS_ADMIN, a lower filesystem
+//   overlayfs cannot stack on), a sealed in-memory copy: a memfd nobody can write, shrink or
+//   grow.
+// A binary on a read-only filesystem cannot be overwritten and is run as is.
 //
-// Only the part of the ELF file the loader maps (up to the end of the last segment) is copied,
+// For the memfd copy, only the part of the ELF file the loader maps (up to the end of the last segment) is copied,
 // with the section header table dropped: a RelWithDebInfo build is ~40 MiB of debug info over
 // ~1 MiB of code, and each created container keeps its copy in memory until it starts.
 namespace hako::security {
 
 // What ensure_sealed_exe found (returned only when it did not re-execute).
 enum class ExeSealState {
-    sealed,         // /proc/self/exe is a memfd with the full seal set (already re-executed)
+    sealed,         // /proc/self/exe is a sealed memfd or on a read-only overlay (re-executed)
     read_only_fs,   // the binary lies on a read-only filesystem: sealing is unnecessary
 };
 
-// True when /proc/self/exe is a memfd sealed with F_SEAL_SEAL|SHRINK|GROW|WRITE. This is how
-// the re-executed process recognises itself, so it never loops.
+// True when /proc/self/exe is a memfd sealed with F_SEAL_SEAL|SHRINK|GROW|WRITE or a file of
+// a read-only overlayfs. This is how the re-executed process recognises itself, so it never
+// loops.
 bool running_from_sealed_exe();
 
-// Unless already sealed (or on a read-only filesystem): copies /proc/self/exe into a memfd
-// (MFD_CLOEXEC|MFD_ALLOW_SEALING), seals it and fexecve()s it with argv and envp unchanged.
+// Unless already sealed (or on a read-only filesystem): opens /proc/self/exe through a
+// read-only overlay, or else copies it into a memfd (MFD_CLOEXEC|MFD_ALLOW_SEALING) and seals
+// it, and fexecve()s that with argv and envp unchanged.
 // Does not return on that path. Throws hako::Error when a step fails, so that no container is
 // ever started from a writable binary. Also makes the process non-dumpable, so that no
 // container process can open its /proc/PID files (fds, exe, mem) while it works.

@@ -1,13 +1,11 @@
 #include "security/seccomp_init.hpp"
 
-#include "security/seccomp_profile.hpp"
 
 namespace hako::security {
 
-InitSeccomp::InitSeccomp(const spec::Spec& spec) {
+InitSeccomp::InitSeccomp(const spec::Spec& spec, const SeccompCache* cache) {
     if (spec.linux_config.seccomp_json.empty()) return;
-    const SeccompProfile profile = parse_seccomp_profile(spec.linux_config.seccomp_json);
-    program_ = compile_seccomp(profile);
+    program_ = compile_seccomp_cached(spec.linux_config.seccomp_json, cache);
     const bool no_new_privileges = spec.process && spec.process->no_new_privileges;
     if (!no_new_privileges)
         stage_ = SeccompStage::before_user_switch;

@@ -10,6 +10,7 @@
 //     have it during `create`: under noNewPrivileges it is loaded before kReady instead.
 #include <optional>
 
+#include "security/seccomp_cache.hpp"
 #include "security/seccomp_filter.hpp"
 #include "spec/spec.hpp"
 #include "sys/unique_fd.hpp"
@@ -21,8 +22,9 @@ enum class SeccompStage { before_user_switch, before_ready, before_exec };
 class InitSeccomp {
 public:
     InitSeccomp() = default;  // no linux.seccomp: every load_at() does nothing
-    // Parses and compiles spec.linux_config.seccomp_json; throws naming the JSON path.
-    explicit InitSeccomp(const spec::Spec& spec);
+    // Parses and compiles spec.linux_config.seccomp_json, or takes the program from cache
+    // (may be null); throws naming the JSON path.
+    explicit InitSeccomp(const spec::Spec& spec, const SeccompCache* cache = nullptr);
 
     // Loads the filter when `stage` is the one chosen for it. Returns the listener fd when
     // the filter was loaded now and notifies; the caller hands it to the parent.

@@ -25,9 +25,9 @@ constexpr auto kMountOptions = std::to_array<std::string_view>({
     "rprivate",    "rrelatime",      "rro",           "rrw",          "rshared",
     "rslave",      "rstrictatime",   "rsuid",         "rsymfollow",   "runbindable",
     "rw",          "shared",         "silent",        "slave",        "strictatime",
-    "suid",        "symfollow",      "unbindable",
+    "suid",        "symfollow",      "tmpcopyup",     "unbindable",
 });
-static_assert(kMountOptions.size() == 48);
+static_assert(kMountOptions.size() == 49);
 static_assert(std::is_sorted(kMountOptions.begin(), kMountOptions.end()));
 
 // Capability numbers 0 (CAP_CHOWN) through 40 (CAP_CHECKPOINT_RESTORE), in number order.

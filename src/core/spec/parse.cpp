@@ -2,6 +2,7 @@
 // the mistake without knowing hako's internals. JSON null counts as absent everywhere: Go's
 // decoder (and so runc) treats it that way, and configs written by Go tools contain it.
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -423,8 +424,11 @@ std::vector<Device> parse_devices(const Node& node) {
             device.minor = to_i64(element.required("minor"));
         }
         if (auto n = element.member("fileMode")) {
-            const std::uint32_t mode = to_u32(*n);
-            if (mode > 07777) n->error("must be at most 07777 (4095)");
+            // Podman copies st_mode from the host's node, file type included (020666 for a
+            // character device); runc drops the type bits (`&^ S_IFMT`) and so does hako.
+            const std::uint32_t mode = to_u32(*n) & ~std::uint32_t{S_IFMT};
+            if (mode > 07777) n->error("must be permission bits, at most 07777 (4095), "
+                                       "optionally with file type bits");
             device.file_mode = mode;
         }
         if (auto n = element.member("uid")) device.uid = to_u32(*n);

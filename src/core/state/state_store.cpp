@@ -162,6 +162,17 @@ ContainerDir StateStore::open(const std::string& id) {
     fail("container {}: directory {} keeps being replaced", id, path);
 }
 
+ContainerDir StateStore::open_for_reading(const std::string& id) {
+    validate_container_id(id);
+    const std::string path = root_ + "/" + id;
+    sys::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!fd) {
+        if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP) fail_missing(id);
+        throw_sys_error("open", path);
+    }
+    return ContainerDir(id, path, std::move(fd));
+}
+
 std::vector<std::string> StateStore::list_ids() const {
     const sys::UniqueFd root_fd = open_dir(root_);
     if (!root_fd) {

@@ -63,6 +63,10 @@ public:
     ContainerDir create(const std::string& id);
     // Opens and locks <root>/<id>; fails "container ID does not exist".
     ContainerDir open(const std::string& id);
+    // Opens <root>/<id> without its lock, for commands that only read (state, list):
+    // state.json is replaced atomically, so a reader sees the old or the new state, and a
+    // `list` never queues behind a container being created or deleted (as runc's).
+    ContainerDir open_for_reading(const std::string& id);
     // Ids of every container directory under root, sorted.
     std::vector<std::string> list_ids() const;
 
