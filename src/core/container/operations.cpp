@@ -1,3 +1,4 @@
+#include <poll.h>
 #include <signal.h>
 #include <time.h>
 
@@ -24,7 +25,17 @@ sys::UniqueFd open_init(const state::ContainerState& state) {
 }
 
 // Waits (bounded) until the init is gone or a zombie; the host's pid 1 may reap it late.
-void wait_until_dead(const state::ContainerState& state) {
+// With its pidfd, the kernel wakes us when it exits (a pidfd polls readable from the moment
+// the process is a zombie); without one, /proc is polled.
+void wait_until_dead(const state::ContainerState& state, int pidfd) {
+    if (pidfd >= 0) {
+        pollfd exited{pidfd, POLLIN, 0};
+        int ready = 0;
+        do {
+            ready = ::poll(&exited, 1, 2000);
+        } while (ready < 0 && errno == EINTR);
+        if (ready > 0) return;
+    }
     for (int i = 0; i < 2000; ++i) {
         if (!state::process_alive(state.pid, state.init_start_time)) return;
         const timespec pause{0, 1'000'000};
@@ -104,11 +115,11 @@ void remove(state::StateStore& store, const std::string& id, bool force,
         if (!force && status != state::Status::created)
             fail("cannot delete container {} that is not stopped: {}", id,
                  state::status_name(status));
-        if (const sys::UniqueFd pidfd = open_init(*state))
-            sys::pidfd_send_signal(pidfd.get(), SIGKILL);
+        const sys::UniqueFd pidfd = open_init(*state);
+        if (pidfd) sys::pidfd_send_signal(pidfd.get(), SIGKILL);
         // Killed first, then thawed: a paused container runs none of its code meanwhile.
         if (status == state::Status::paused) thaw(*state);
-        if (state->pid > 0) wait_until_dead(*state);
+        if (state->pid > 0) wait_until_dead(*state, pidfd.get());
     }
     destroy_resources(dir, &*state);
     for (const auto& warning : run_poststop_hooks(*state))
