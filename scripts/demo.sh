@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 if [ -z "${HAKO:-}" ]; then
     scripts/setup.sh
     HAKO=build/hako
-    [ -f build/build.ninja ] || cmake -S . -B build -G Ninja
+    [ -f build/build.ninja ] || cmake -S . -B build -G Ninja -DHAKO_UNITY_BUILD=ON
     cmake --build build --target hako
 fi
 

@@ -19,7 +19,7 @@ if ! command -v clang++ >/dev/null ||
     exit 0
 fi
 
-cmake -S . -B "$build" -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DHAKO_FUZZ=ON >/dev/null
+cmake -S . -B "$build" -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DHAKO_FUZZ=ON -DHAKO_UNITY_BUILD=ON >/dev/null
 cmake --build "$build" --target config_parser_fuzz
 # New inputs go to a scratch corpus in the build tree; fuzz/corpus (the seeds) stays as is.
 corpus="$build/fuzz-corpus"

@@ -8,13 +8,14 @@ exec </dev/null
 
 scripts/setup.sh
 
-cmake -S . -B build -G Ninja
+# Unity sources for the library and CLI: a clean build in a fraction of the time.
+cmake -S . -B build -G Ninja -DHAKO_UNITY_BUILD=ON
 cmake --build build
 status=0
 ctest --test-dir build --output-on-failure || status=$?
 
-cmake -S . -B build-asan -G Ninja -DHAKO_SANITIZE=ON
-cmake --build build-asan
+cmake -S . -B build-asan -G Ninja -DHAKO_SANITIZE=ON -DHAKO_UNITY_BUILD=ON
+cmake --build build-asan --target hako_unit_tests
 asan_status=0
 ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1} \
     ctest --test-dir build-asan -L unit --output-on-failure || asan_status=$?
