@@ -43,6 +43,54 @@ exec {crun} "$@"
 """
 
 
+# What a private containerd needs no part of: the CRI plugin (no kubelet here), snapshotters
+# for filesystems this machine lacks, tracing, and the restart monitor. The tasks service needs
+# the v1 linux runtime plugin registered, so that one stays (with its runc root private).
+CONTAINERD_DISABLED_PLUGINS = [
+    "io.containerd.grpc.v1.cri",
+    "io.containerd.snapshotter.v1.aufs",
+    "io.containerd.snapshotter.v1.btrfs",
+    "io.containerd.snapshotter.v1.devmapper",
+    "io.containerd.snapshotter.v1.zfs",
+    "io.containerd.tracing.processor.v1.otlp",
+    "io.containerd.internal.v1.tracing",
+    "io.containerd.internal.v1.restart",
+]
+
+_CONTAINERD_CONFIG = """version = 2
+root = "{d}/root"
+state = "{d}/state"
+plugin_dir = ""
+disabled_plugins = [{disabled}]
+
+[grpc]
+  address = "{d}/containerd.sock"
+
+[ttrpc]
+  address = "{d}/containerd.sock.ttrpc"
+
+[debug]
+  address = ""
+  level = "info"
+
+[metrics]
+  address = ""
+
+[plugins]
+  [plugins."io.containerd.internal.v1.opt"]
+    path = "{d}/opt"
+  [plugins."io.containerd.runtime.v1.linux"]
+    runtime_root = "{d}/runc-v1"
+"""
+
+
+def containerd_config(state_dir):
+    """A containerd config.toml whose root, state, sockets and plugin dirs all lie in
+    state_dir (the socket is state_dir/containerd.sock)."""
+    return _CONTAINERD_CONFIG.format(
+        d=state_dir, disabled=", ".join('"%s"' % p for p in CONTAINERD_DISABLED_PLUGINS))
+
+
 def check_environment():
     problems = []
     if os.geteuid() != 0:

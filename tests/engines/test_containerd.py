@@ -36,45 +36,6 @@ SHIM_SOCKET_DIR = "/run/containerd/s"
 CGROUP_ROOT = "/sys/fs/cgroup"
 RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")
 
-# Plugins this test has no use for, or that probe things absent here. The tasks service needs
-# the v1 linux runtime plugin registered, so that one stays (with its runc root private).
-DISABLED_PLUGINS = [
-    "io.containerd.grpc.v1.cri",
-    "io.containerd.snapshotter.v1.aufs",
-    "io.containerd.snapshotter.v1.btrfs",
-    "io.containerd.snapshotter.v1.devmapper",
-    "io.containerd.snapshotter.v1.zfs",
-    "io.containerd.tracing.processor.v1.otlp",
-    "io.containerd.internal.v1.tracing",
-    "io.containerd.internal.v1.restart",
-]
-
-CONFIG_TEMPLATE = """version = 2
-root = "{ws}/root"
-state = "{ws}/state"
-plugin_dir = ""
-disabled_plugins = [{disabled}]
-
-[grpc]
-  address = "{ws}/containerd.sock"
-
-[ttrpc]
-  address = "{ws}/containerd.sock.ttrpc"
-
-[debug]
-  address = ""
-  level = "info"
-
-[metrics]
-  address = ""
-
-[plugins]
-  [plugins."io.containerd.internal.v1.opt"]
-    path = "{ws}/opt"
-  [plugins."io.containerd.runtime.v1.linux"]
-    runtime_root = "{ws}/runc-v1"
-"""
-
 ENGINE = None  # the containerd of this module, made by setUpModule
 
 
@@ -153,9 +114,7 @@ class Engine:
         self.runtimes = enginelib.runtime_binaries(self.ws)
 
     def start(self):
-        disabled = ", ".join('"%s"' % p for p in DISABLED_PLUGINS)
-        config = self.ws.write("config.toml", CONFIG_TEMPLATE.format(ws=self.ws.path,
-                                                                      disabled=disabled))
+        config = self.ws.write("config.toml", enginelib.containerd_config(self.ws.path))
         self.daemon = enginelib.Daemon("containerd", [CONTAINERD, "--config", config], self.ws)
         self.daemon.wait_for_socket(self.sock, timeout=30)
         archive = os.path.join(self.ws.path, "busybox-oci.tar")

@@ -57,41 +57,6 @@ DAEMON_PATH = "/usr/sbin:/usr/bin:/sbin:/bin"  # so containerd finds Debian's sh
 DOCKER_RUNTIME_NAME = {"hako": "hako", "runc": "runc-peer", "crun": "crun"}
 
 # Docker 20.10 talks to containerd only for tasks; images live in dockerd's overlay2 driver.
-DISABLED_PLUGINS = [
-    "io.containerd.grpc.v1.cri",
-    "io.containerd.snapshotter.v1.aufs",
-    "io.containerd.snapshotter.v1.btrfs",
-    "io.containerd.snapshotter.v1.devmapper",
-    "io.containerd.snapshotter.v1.zfs",
-    "io.containerd.tracing.processor.v1.otlp",
-    "io.containerd.internal.v1.tracing",
-]
-
-CONTAINERD_CONFIG = """version = 2
-root = "{d}/root"
-state = "{d}/state"
-plugin_dir = ""
-disabled_plugins = [{disabled}]
-
-[grpc]
-  address = "{d}/containerd.sock"
-
-[ttrpc]
-  address = "{d}/containerd.sock.ttrpc"
-
-[debug]
-  address = ""
-  level = "info"
-
-[metrics]
-  address = ""
-
-[plugins]
-  [plugins."io.containerd.internal.v1.opt"]
-    path = "{d}/opt"
-  [plugins."io.containerd.runtime.v1.linux"]
-    runtime_root = "{d}/runc-v1"
-"""
 
 # The container command of the long-running scenarios: pid 1 exits 0 on SIGTERM (a shell as
 # pid 1 of a pid namespace ignores it otherwise), so `docker stop` never needs SIGKILL.
@@ -197,8 +162,7 @@ class DockerEngine:
         enginelib.run([IP, "link", "set", self.bridge, "up"])
 
     def _start_containerd(self):
-        config = self.ws.write("containerd/config.toml", CONTAINERD_CONFIG.format(
-            d=self.ctd_dir, disabled=", ".join('"%s"' % p for p in DISABLED_PLUGINS)))
+        config = self.ws.write("containerd/config.toml", enginelib.containerd_config(self.ctd_dir))
         daemon = enginelib.Daemon("containerd", [CONTAINERD, "--config", config], self.ws,
                                   env=dict(os.environ, PATH=DAEMON_PATH))
         self.daemons.append(daemon)

@@ -56,8 +56,15 @@ if action == "sleep-with-child":
     # namespace, but /proc is still the host's before pivot_root).
     with open("/proc/thread-self/children") as f:
         child = f.read().split()[0]
-    with open("/proc/%s/cmdline" % child, "rb") as f:
-        child_argv0 = f.read().split(b"\0")[0].decode()
+    # Popen returns once the child's execve is past the point of no return (vfork), which
+    # can be before the kernel has set up its new argv: wait for the cmdline to appear.
+    child_argv0 = ""
+    for _ in range(200):
+        with open("/proc/%s/cmdline" % child, "rb") as f:
+            child_argv0 = f.read().split(b"\0")[0].decode()
+        if child_argv0:
+            break
+        time.sleep(0.01)
     with open(os.path.join(rec, name + ".child"), "w") as f:
         f.write(child + " " + child_argv0)
     time.sleep(100)
