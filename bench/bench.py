@@ -3,7 +3,7 @@
 
 Every measurement alternates the runtimes, iteration by iteration, so machine drift cancels
 out. The output is medians in milliseconds, plus hako/crun and hako/runc ratios, for:
-- run, create, start, state, exec, kill and delete (of a started container and of one never
+- run, also with a Docker-sized seccomp profile; create, start, state, exec, kill and delete (of a started container and of one never
   started);
 - list with 0, 1 and --list-count containers;
 - runs of 20 and 100 containers in parallel;
@@ -108,6 +108,32 @@ def write_config(bundle, rootfs, hako, args):
         json.dump(config, f)
 
 
+def docker_sized_profile():
+    """A seccomp profile the size of Docker's default: defaultAction ERRNO and an allow rule
+    naming every x86_64 syscall of the kernel headers except a few dangerous ones (Docker's
+    has ~360 names), on three architectures."""
+    names = []
+    with open("/usr/include/x86_64-linux-gnu/asm/unistd_64.h") as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) == 3 and parts[0] == "#define" and parts[1].startswith("__NR_"):
+                names.append(parts[1][len("__NR_"):])
+    denied = {"kexec_load", "kexec_file_load", "init_module", "finit_module", "delete_module",
+              "reboot", "swapon", "swapoff", "mount", "umount2", "pivot_root", "bpf", "ptrace"}
+    return {"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 1,
+            "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
+            "syscalls": [{"names": sorted(set(names) - denied), "action": "SCMP_ACT_ALLOW"}]}
+
+
+def add_seccomp(bundle):
+    path = os.path.join(bundle, "config.json")
+    with open(path) as f:
+        config = json.load(f)
+    config["linux"]["seccomp"] = docker_sized_profile()
+    with open(path, "w") as f:
+        json.dump(config, f)
+
+
 def init_memory(pid):
     """RSS, PSS and private memory (KiB) of a process, from /proc/PID/smaps_rollup."""
     fields = {}
@@ -138,17 +164,32 @@ def wait_stopped(runtime, cid, timeout=10):
         time.sleep(0.005)
 
 
+def rotated(runtimes, i):
+    """The runtimes, starting with a different one each iteration: none always runs right
+    after the same other one (e.g. a cgroup move just after another runtime's delete)."""
+    k = i % len(runtimes)
+    return runtimes[k:] + runtimes[:k]
+
+
 def bench_run(runtimes, floor, bundle, rootfs, results, runs):
     for i in range(runs):
-        for rt in runtimes:
+        for rt in rotated(runtimes, i):
             results.add("run", rt.name, spawn(rt.argv("run", "--bundle", bundle, "r%d" % i)))
         if floor:
             results.add("run", "floor", spawn([floor, rootfs]))
 
 
+def bench_run_seccomp(runtimes, bundle, results, iterations):
+    """run of /bin/true with a Docker-sized seccomp profile: what engines pass by default."""
+    for i in range(iterations):
+        for rt in rotated(runtimes, i):
+            results.add("run (seccomp)", rt.name,
+                        spawn(rt.argv("run", "--bundle", bundle, "s%d" % i)))
+
+
 def bench_lifecycle(runtimes, bundle, results, iterations):
     for i in range(iterations):
-        for rt in runtimes:
+        for rt in rotated(runtimes, i):
             cid = "l%d" % i
             results.add("create", rt.name, spawn(rt.argv("create", "--bundle", bundle, cid)))
             pid = state_pid(rt, cid)
@@ -301,7 +342,7 @@ def main():
                         help="iterations of the other measurements")
     parser.add_argument("--list-count", type=int, default=1000)
     parser.add_argument("--markdown", help="also write the table to this file")
-    parser.add_argument("--skip", default="", help="comma list of: run,lifecycle,list,parallel")
+    parser.add_argument("--skip", default="", help="comma list of: run,seccomp,lifecycle,list,parallel")
     args = parser.parse_args()
     if os.geteuid() != 0:
         sys.exit("bench.py: must run as root")
@@ -337,12 +378,17 @@ def main():
         MEASURE.append(measure)
         true_bundle = os.path.join(work, "bundle-true")
         sleep_bundle = os.path.join(work, "bundle-sleep")
+        seccomp_bundle = os.path.join(work, "bundle-seccomp")
         for bundle, process_args in ((true_bundle, ["/bin/true"]),
-                                     (sleep_bundle, ["sleep", "1000"])):
+                                     (sleep_bundle, ["sleep", "1000"]),
+                                     (seccomp_bundle, ["/bin/true"])):
             os.makedirs(bundle)
             write_config(bundle, rootfs, runtimes[0].binary, process_args)
+        add_seccomp(seccomp_bundle)
         if "run" not in skip:
             bench_run(runtimes, floor, true_bundle, rootfs, results, args.runs)
+        if "seccomp" not in skip:
+            bench_run_seccomp(runtimes, seccomp_bundle, results, args.iterations)
         if "lifecycle" not in skip:
             bench_lifecycle(runtimes, sleep_bundle, results, args.iterations)
         if "list" not in skip:

@@ -82,5 +82,9 @@ std::unique_ptr<Manager> make_manager(const Layout& layout, const std::string& c
 
 // A manager for an existing container, from the paths saved in state.json.
 std::unique_ptr<Manager> load_manager(const std::map<std::string, std::string>& paths);
+// The same with the layout already detected: `list` checks every container's freezer, and
+// detecting the layout reads /proc/self/mountinfo.
+std::unique_ptr<Manager> load_manager(const std::map<std::string, std::string>& paths,
+                                      const Layout& layout);
 
 }  // namespace hako::cgroups

@@ -60,7 +60,11 @@ std::unique_ptr<Manager> make_manager(const Layout& layout, const std::string& c
 }
 
 std::unique_ptr<Manager> load_manager(const std::map<std::string, std::string>& paths) {
-    Layout layout = detect_layout();
+    return load_manager(paths, detect_layout());
+}
+
+std::unique_ptr<Manager> load_manager(const std::map<std::string, std::string>& paths,
+                                      const Layout& layout) {
     std::vector<HierarchyDir> v1;
     std::optional<HierarchyDir> unified;
     for (const auto& [mount_point, dir] : paths) {

@@ -136,12 +136,15 @@ std::string state_json(state::StateStore& store, const std::string& id) {
 
 std::vector<ListEntry> list(state::StateStore& store) {
     std::vector<ListEntry> entries;
-    for (const auto& id : store.list_ids()) {
+    const std::vector<std::string> ids = store.list_ids();
+    if (ids.empty()) return entries;
+    const cgroups::Layout layout = cgroups::detect_layout();
+    for (const auto& id : ids) {
         try {
             const state::ContainerDir dir = store.open_for_reading(id);
             auto state = dir.try_load();
             if (!state) continue;
-            const state::Status status = dir.current_status(*state);
+            const state::Status status = dir.current_status(*state, &layout);
             entries.push_back({std::move(*state), status});
         } catch (const Error&) {
             // Deleted between listing and opening: not a container any more.

@@ -248,7 +248,8 @@ ContainerState ContainerDir::load() const {
     return std::move(*state);
 }
 
-Status ContainerDir::current_status(const ContainerState& state) const {
+Status ContainerDir::current_status(const ContainerState& state,
+                                    const cgroups::Layout* layout) const {
     // No pid yet: only a create still in progress may legitimately say so.
     if (state.pid == 0) return state.status == Status::creating ? Status::creating : Status::stopped;
     if (!process_alive(state.pid, state.init_start_time)) return Status::stopped;
@@ -257,8 +258,9 @@ Status ContainerDir::current_status(const ContainerState& state) const {
     const bool frozen =
         state.cgroup_paths.empty()
             ? state.status == Status::paused
-            : cgroups::load_manager(state.cgroup_paths)->freezer_state() ==
-                  cgroups::FreezerState::frozen;
+            : (layout != nullptr ? cgroups::load_manager(state.cgroup_paths, *layout)
+                                 : cgroups::load_manager(state.cgroup_paths))
+                      ->freezer_state() == cgroups::FreezerState::frozen;
     if (frozen) return Status::paused;
     struct stat st {};
     if (::fstatat(dir_fd_.get(), kExecSocket, &st, AT_SYMLINK_NOFOLLOW) == 0) {

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "cgroups/layout.hpp"
 #include "sys/unique_fd.hpp"
 
 namespace hako::state {
@@ -93,7 +94,9 @@ public:
     // process owns the pid), paused when the container's freezer is frozen (checked first, as
     // runc: a created container can be paused), created while the exec socket exists, else
     // running. "creating" while state.json says so and the init lives.
-    Status current_status(const ContainerState& state) const;
+    // layout: the host's cgroup layout when the caller already has it (list), else detected.
+    Status current_status(const ContainerState& state,
+                          const cgroups::Layout* layout = nullptr) const;
 
     // Path of the unix socket the waiting init listens on.
     [[nodiscard]] std::string exec_socket_path() const { return path_ + "/exec.sock"; }
