@@ -8,6 +8,7 @@
 #include <charconv>
 #include <nlohmann/json.hpp>
 
+#include "sys/file_io.hpp"
 #include "sys/error.hpp"
 #include "sys/unique_fd.hpp"
 
@@ -16,21 +17,6 @@ namespace {
 
 constexpr std::uint32_t kMaxId = 4294967294U;
 
-std::string read_text_file(const std::string& path) {
-    const sys::UniqueFd fd(check_sys(::open(path.c_str(), O_RDONLY | O_CLOEXEC), "open", path));
-    std::string content;
-    std::array<char, 16384> buffer{};
-    for (;;) {
-        const ssize_t n = ::read(fd.get(), buffer.data(), buffer.size());
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            throw_sys_error("read", path);
-        }
-        if (n == 0) break;
-        content.append(buffer.data(), static_cast<std::size_t>(n));
-    }
-    return content;
-}
 
 bool has_member(const nlohmann::json& object, const char* key) {
     const auto it = object.find(key);
@@ -86,7 +72,7 @@ ExecUser parse_exec_user(std::string_view text) {
 spec::Process load_process_file(const std::string& path, const spec::Process& container_process) {
     nlohmann::json object;
     try {
-        object = nlohmann::json::parse(read_text_file(path));
+        object = nlohmann::json::parse(sys::read_file(path));
     } catch (const nlohmann::json::parse_error& e) {
         fail("--process {}: invalid JSON: {}", path, e.what());
     }

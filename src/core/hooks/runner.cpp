@@ -17,6 +17,7 @@
 #include <ctime>
 #include <optional>
 
+#include "sys/file_io.hpp"
 #include "sys/error.hpp"
 #include "sys/syscalls.hpp"
 #include "sys/unique_fd.hpp"
@@ -45,13 +46,7 @@ Pipe make_pipe() {
 // it, and hako then neither blocks on a full pipe nor takes a SIGPIPE.
 sys::UniqueFd state_input(const std::string& json) {
     sys::UniqueFd fd(check_sys(::memfd_create("hako-hook-state", MFD_CLOEXEC), "memfd_create"));
-    std::size_t done = 0;
-    while (done < json.size()) {
-        const ssize_t n = ::write(fd.get(), json.data() + done, json.size() - done);
-        if (n < 0 && errno == EINTR) continue;
-        check_sys(n, "write hook state");
-        done += static_cast<std::size_t>(n);
-    }
+    if (!sys::write_all(fd.get(), json)) throw_sys_error("write hook state");
     check_sys(::lseek(fd.get(), 0, SEEK_SET), "lseek hook state");
     return fd;
 }

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "sys/error.hpp"
+#include "sys/fd_passing.hpp"
 
 namespace hako::process {
 
@@ -36,24 +37,8 @@ void send_console(const std::string& socket_path, const std::string& pty_name, i
     } while (rc < 0 && errno == EINTR);
     check_sys(rc, "connect to --console-socket", socket_path);
 
-    std::string name = pty_name;
-    iovec iov{name.data(), name.size()};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    alignas(cmsghdr) std::array<char, CMSG_SPACE(sizeof(int))> control{};
-    msg.msg_control = control.data();
-    msg.msg_controllen = control.size();
-    cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
-    cmsg->cmsg_level = SOL_SOCKET;
-    cmsg->cmsg_type = SCM_RIGHTS;
-    cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-    std::memcpy(CMSG_DATA(cmsg), &master_fd, sizeof(int));
-    ssize_t sent;
-    do {
-        sent = ::sendmsg(fd.get(), &msg, MSG_NOSIGNAL);
-    } while (sent < 0 && errno == EINTR);
-    check_sys(sent, "send pty master to --console-socket", socket_path);
+    check_sys(sys::send_with_fd(fd.get(), pty_name, master_fd),
+              "send pty master to --console-socket", socket_path);
 }
 
 void check_console_options(bool terminal, bool detach, const std::string& console_socket) {
@@ -65,28 +50,11 @@ void check_console_options(bool terminal, bool detach, const std::string& consol
 
 ReceivedConsole receive_console(int connection_fd) {
     std::array<char, 4096> buffer{};
-    iovec iov{buffer.data(), buffer.size()};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    alignas(cmsghdr) std::array<char, CMSG_SPACE(sizeof(int))> control{};
-    msg.msg_control = control.data();
-    msg.msg_controllen = control.size();
-    ssize_t rc;
-    do {
-        rc = ::recvmsg(connection_fd, &msg, MSG_CMSG_CLOEXEC);
-    } while (rc < 0 && errno == EINTR);
-    check_sys(rc, "receive from console socket");
     ReceivedConsole received;
+    const ssize_t rc =
+        sys::receive_with_fd(connection_fd, buffer.data(), buffer.size(), received.master);
+    check_sys(rc, "receive from console socket");
     received.name.assign(buffer.data(), static_cast<std::size_t>(rc));
-    for (cmsghdr* cmsg = CMSG_FIRSTHDR(&msg); cmsg != nullptr; cmsg = CMSG_NXTHDR(&msg, cmsg)) {
-        if (cmsg->cmsg_level == SOL_SOCKET && cmsg->cmsg_type == SCM_RIGHTS &&
-            cmsg->cmsg_len == CMSG_LEN(sizeof(int))) {
-            int fd = -1;
-            std::memcpy(&fd, CMSG_DATA(cmsg), sizeof(int));
-            received.master.reset(fd);
-        }
-    }
     if (!received.master) fail("console socket: message carried no fd");
     return received;
 }

@@ -11,6 +11,7 @@
 #include <array>
 #include <cstring>
 
+#include "process/child_guard.hpp"
 #include "process/executable.hpp"
 #include "process/fd_hygiene.hpp"
 #include "process/process_setup.hpp"
@@ -74,26 +75,6 @@ public:
 
 private:
     sys::UniqueFd own_;
-};
-
-// Kills and reaps the exec child unless it exec'd.
-class ChildGuard {
-public:
-    ChildGuard(pid_t pid, int pidfd) : pid_(pid), pidfd_(pidfd) {}
-    ~ChildGuard() {
-        if (pid_ <= 0) return;
-        if (sys::pidfd_send_signal(pidfd_, SIGKILL) < 0) ::kill(pid_, SIGKILL);
-        int status = 0;
-        while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
-        }
-    }
-    ChildGuard(const ChildGuard&) = delete;
-    ChildGuard& operator=(const ChildGuard&) = delete;
-    void release() { pid_ = 0; }
-
-private:
-    pid_t pid_;
-    int pidfd_;
 };
 
 void join_container(const ExecRequest& request, int pidfd, int flags) {

@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "process/child_guard.hpp"
 #include "process/container_init.hpp"
 #include "process/hook_points.hpp"
 #include "process/id_mapping.hpp"
@@ -70,26 +71,6 @@ private:
 
     sys::UniqueFd own_pid_;
     sys::UniqueFd own_time_;
-};
-
-// Kills and reaps the init unless the launch succeeded.
-class InitGuard {
-public:
-    InitGuard(pid_t pid, int pidfd) : pid_(pid), pidfd_(pidfd) {}
-    ~InitGuard() {
-        if (pid_ <= 0) return;
-        if (sys::pidfd_send_signal(pidfd_, SIGKILL) < 0) ::kill(pid_, SIGKILL);
-        int status = 0;
-        while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
-        }
-    }
-    InitGuard(const InitGuard&) = delete;
-    InitGuard& operator=(const InitGuard&) = delete;
-    void release() { pid_ = 0; }
-
-private:
-    pid_t pid_;
-    int pidfd_;
 };
 
 void write_oom_score_adj(pid_t pid, int value) {
@@ -165,7 +146,7 @@ LaunchedInit launch_init(const LaunchRequest& request) {
         run_container_init(request, plan, child_channel);
     }
     sys::UniqueFd pidfd_owner(pidfd);
-    InitGuard guard(pid, pidfd);
+    ChildGuard guard(pid, pidfd);
     child_channel.close();
     scope.restore();
 

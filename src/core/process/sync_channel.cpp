@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "sys/error.hpp"
+#include "sys/fd_passing.hpp"
 
 namespace hako::process {
 namespace {
@@ -35,25 +36,10 @@ void SyncChannel::send(SyncType type, std::int32_t errno_value, std::string_view
                              static_cast<std::uint32_t>(length)};
     std::memcpy(frame.data(), &header, sizeof(header));
     std::memcpy(frame.data() + sizeof(header), text.data(), length);
-    iovec iov{frame.data(), sizeof(header) + length};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    alignas(cmsghdr) std::array<char, CMSG_SPACE(sizeof(int))> control{};
-    if (attached_fd >= 0) {
-        msg.msg_control = control.data();
-        msg.msg_controllen = control.size();
-        cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
-        cmsg->cmsg_level = SOL_SOCKET;
-        cmsg->cmsg_type = SCM_RIGHTS;
-        cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-        std::memcpy(CMSG_DATA(cmsg), &attached_fd, sizeof(int));
-    }
-    ssize_t rc;
-    do {
-        rc = ::sendmsg(fd_.get(), &msg, MSG_NOSIGNAL);
-    } while (rc < 0 && errno == EINTR);
-    check_sys(rc, "send on sync channel");
+    check_sys(sys::send_with_fd(fd_.get(),
+                                std::string_view(frame.data(), sizeof(header) + length),
+                                attached_fd),
+              "send on sync channel");
 }
 
 SyncMessage SyncChannel::receive() const {
@@ -64,27 +50,10 @@ SyncMessage SyncChannel::receive() const {
 
 std::optional<SyncMessage> SyncChannel::receive_unless_closed() const {
     std::array<char, kFrameMax> frame{};
-    iovec iov{frame.data(), frame.size()};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    alignas(cmsghdr) std::array<char, CMSG_SPACE(sizeof(int))> control{};
-    msg.msg_control = control.data();
-    msg.msg_controllen = control.size();
-    ssize_t rc;
-    do {
-        rc = ::recvmsg(fd_.get(), &msg, MSG_TRUNC | MSG_CMSG_CLOEXEC);
-    } while (rc < 0 && errno == EINTR);
-    check_sys(rc, "receive on sync channel");
     sys::UniqueFd passed;
-    for (cmsghdr* cmsg = CMSG_FIRSTHDR(&msg); cmsg != nullptr; cmsg = CMSG_NXTHDR(&msg, cmsg)) {
-        if (cmsg->cmsg_level == SOL_SOCKET && cmsg->cmsg_type == SCM_RIGHTS &&
-            cmsg->cmsg_len == CMSG_LEN(sizeof(int))) {
-            int received = -1;
-            std::memcpy(&received, CMSG_DATA(cmsg), sizeof(int));
-            passed.reset(received);
-        }
-    }
+    const ssize_t rc =
+        sys::receive_with_fd(fd_.get(), frame.data(), frame.size(), passed, MSG_TRUNC);
+    check_sys(rc, "receive on sync channel");
     if (rc == 0) return std::nullopt;
     FrameHeader header{};
     if (static_cast<std::size_t>(rc) < sizeof(header) || static_cast<std::size_t>(rc) > frame.size())

@@ -12,6 +12,8 @@
 #include <fmt/format.h>
 
 #include "security/seccomp_profile.hpp"
+#include "sys/error.hpp"
+#include "sys/file_io.hpp"
 #include "sys/unique_fd.hpp"
 
 namespace hako::security {
@@ -38,37 +40,15 @@ std::string binary_and_kernel_identity() {
                        kernel.version, kernel.machine);
 }
 
-bool read_whole(int fd, std::string& out) {
-    struct stat st {};
-    if (::fstat(fd, &st) != 0 || st.st_size <= 0 || st.st_size > (16 << 20)) return false;
-    out.resize(static_cast<std::size_t>(st.st_size));
-    std::size_t done = 0;
-    while (done < out.size()) {
-        const ssize_t n = ::read(fd, out.data() + done, out.size() - done);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return false;
-        done += static_cast<std::size_t>(n);
-    }
-    return true;
-}
-
-bool write_whole(int fd, std::string_view data) {
-    while (!data.empty()) {
-        const ssize_t n = ::write(fd, data.data(), data.size());
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return false;
-        data.remove_prefix(static_cast<std::size_t>(n));
-    }
-    return true;
-}
-
 }  // namespace
 
-SeccompCache::SeccompCache(std::string dir)
-    : dir_(std::move(dir)), identity_(binary_and_kernel_identity()) {}
+SeccompCache::SeccompCache(std::string dir) : dir_(std::move(dir)) {}
 
 std::string SeccompCache::key_for(std::string_view profile_json) const {
-    std::string key = identity_;
+    // Derived here, not in the constructor: create and exec make a cache object whether or
+    // not the container has a profile, and only a profile needs the stat and uname.
+    std::string key = binary_and_kernel_identity();
+    if (key.empty()) return key;
     key += profile_json;
     return key;
 }
@@ -78,11 +58,37 @@ std::string SeccompCache::file_for(const std::string& key) const {
 }
 
 std::optional<SeccompProgram> SeccompCache::find(std::string_view profile_json) const {
-    if (identity_.empty()) return std::nullopt;
+    return lookup(key_for(profile_json));
+}
+
+void SeccompCache::store(std::string_view profile_json, const SeccompProgram& program) const
+    noexcept {
+    try {
+        save(key_for(profile_json), program);
+    } catch (...) {
+        // Out of memory while building the key: the cache is only an optimisation.
+    }
+}
+
+SeccompProgram SeccompCache::compile(std::string_view profile_json) const {
     const std::string key = key_for(profile_json);
-    const sys::UniqueFd fd(::open(file_for(key).c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+    if (std::optional<SeccompProgram> cached = lookup(key)) return *cached;
+    SeccompProgram program = compile_seccomp(parse_seccomp_profile(profile_json));
+    save(key, program);
+    return program;
+}
+
+std::optional<SeccompProgram> SeccompCache::lookup(const std::string& key) const {
+    if (key.empty()) return std::nullopt;
+    const std::string path = file_for(key);
+    const sys::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+    if (!fd) return std::nullopt;
     std::string data;
-    if (!fd || !read_whole(fd.get(), data)) return std::nullopt;
+    try {
+        data = sys::read_all(fd.get(), path);
+    } catch (const Error&) {
+        return std::nullopt;
+    }
     if (!data.starts_with(kMagic) || data.size() < kMagic.size() + sizeof(EntryHeader))
         return std::nullopt;
     EntryHeader header;
@@ -101,12 +107,10 @@ std::optional<SeccompProgram> SeccompCache::find(std::string_view profile_json) 
     return program;
 }
 
-void SeccompCache::store(std::string_view profile_json, const SeccompProgram& program) const
-    noexcept {
+void SeccompCache::save(const std::string& key, const SeccompProgram& program) const noexcept {
     try {
-        if (identity_.empty()) return;
+        if (key.empty()) return;
         if (::mkdir(dir_.c_str(), 0700) != 0 && errno != EEXIST) return;
-        const std::string key = key_for(profile_json);
         EntryHeader header;
         header.key_size = key.size();
         header.stub_length = program.stub_length;
@@ -125,7 +129,7 @@ void SeccompCache::store(std::string_view profile_json, const SeccompProgram& pr
                                           O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
                                           0600));
             if (!fd) return;
-            if (!write_whole(fd.get(), data)) {
+            if (!sys::write_all(fd.get(), data)) {
                 ::unlink(temporary.c_str());
                 return;
             }
@@ -137,12 +141,8 @@ void SeccompCache::store(std::string_view profile_json, const SeccompProgram& pr
 }
 
 SeccompProgram compile_seccomp_cached(std::string_view profile_json, const SeccompCache* cache) {
-    if (cache != nullptr) {
-        if (std::optional<SeccompProgram> cached = cache->find(profile_json)) return *cached;
-    }
-    SeccompProgram program = compile_seccomp(parse_seccomp_profile(profile_json));
-    if (cache != nullptr) cache->store(profile_json, program);
-    return program;
+    if (cache != nullptr) return cache->compile(profile_json);
+    return compile_seccomp(parse_seccomp_profile(profile_json));
 }
 
 }  // namespace hako::security

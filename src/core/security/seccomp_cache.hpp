@@ -26,15 +26,20 @@ public:
     [[nodiscard]] std::optional<SeccompProgram> find(std::string_view profile_json) const;
     // Best effort: a full disk or a read-only root only costs the next compile.
     void store(std::string_view profile_json, const SeccompProgram& program) const noexcept;
+    // find, else parse, compile (throws naming the JSON path) and store; the key is made once.
+    [[nodiscard]] SeccompProgram compile(std::string_view profile_json) const;
 
     [[nodiscard]] const std::string& dir() const { return dir_; }
 
 private:
+    // The binary and kernel identity followed by the profile; empty when the identity cannot
+    // be read (then nothing is cached).
     [[nodiscard]] std::string key_for(std::string_view profile_json) const;
     [[nodiscard]] std::string file_for(const std::string& key) const;
+    [[nodiscard]] std::optional<SeccompProgram> lookup(const std::string& key) const;
+    void save(const std::string& key, const SeccompProgram& program) const noexcept;
 
     std::string dir_;
-    std::string identity_;  // the binary and kernel part of every key
 };
 
 // The program for a profile: from the cache when it has it, else parsed, compiled (throws

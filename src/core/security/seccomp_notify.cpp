@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "sys/error.hpp"
+#include "sys/fd_passing.hpp"
 #include "sys/unique_fd.hpp"
 
 namespace hako::security {
@@ -61,22 +62,7 @@ void send_to_seccomp_agent(const std::string& listener_path, std::string_view st
     check_sys(rc, step("connect to the seccomp agent"), listener_path);
 
     // The fd travels with the first byte; a stream socket may take the rest in pieces.
-    iovec iov{const_cast<char*>(state_json.data()), state_json.size()};
-    msghdr message{};
-    message.msg_iov = &iov;
-    message.msg_iovlen = 1;
-    alignas(cmsghdr) std::array<char, CMSG_SPACE(sizeof(int))> control{};
-    message.msg_control = control.data();
-    message.msg_controllen = control.size();
-    cmsghdr* cmsg = CMSG_FIRSTHDR(&message);
-    cmsg->cmsg_level = SOL_SOCKET;
-    cmsg->cmsg_type = SCM_RIGHTS;
-    cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-    std::memcpy(CMSG_DATA(cmsg), &listener_fd, sizeof(int));
-    ssize_t sent;
-    do {
-        sent = ::sendmsg(socket.get(), &message, MSG_NOSIGNAL);
-    } while (sent < 0 && errno == EINTR);
+    const ssize_t sent = sys::send_with_fd(socket.get(), state_json, listener_fd);
     check_sys(sent, step("send the listener fd to the seccomp agent"), listener_path);
     for (auto done = static_cast<std::size_t>(sent); done < state_json.size();) {
         const ssize_t n =

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "spec/spec.hpp"
+#include "sys/file_io.hpp"
 #include "sys/error.hpp"
 #include "sys/unique_fd.hpp"
 
@@ -558,21 +559,6 @@ json parse_json(std::string_view text, std::string_view source) {
     return document;
 }
 
-std::string read_file(const std::string& path) {
-    const sys::UniqueFd fd(check_sys(::open(path.c_str(), O_RDONLY | O_CLOEXEC), "open", path));
-    std::string content;
-    std::array<char, 65536> buffer{};
-    for (;;) {
-        const ssize_t n = ::read(fd.get(), buffer.data(), buffer.size());
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            throw_sys_error("read", path);
-        }
-        if (n == 0) break;
-        content.append(buffer.data(), static_cast<std::size_t>(n));
-    }
-    return content;
-}
 
 }  // namespace
 
@@ -584,7 +570,7 @@ Spec load_spec(const std::string& bundle_dir) {
     const std::string path = bundle_dir.empty() || bundle_dir.ends_with('/')
                                  ? bundle_dir + "config.json"
                                  : bundle_dir + "/config.json";
-    const json document = parse_json(read_file(path), path);
+    const json document = parse_json(sys::read_file(path), path);
     try {
         return parse_document(document);
     } catch (const Error& e) {

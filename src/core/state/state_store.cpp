@@ -15,6 +15,7 @@
 #include "cgroups/manager.hpp"
 #include "state/container_id.hpp"
 #include "state/proc_stat.hpp"
+#include "sys/file_io.hpp"
 #include "sys/error.hpp"
 
 namespace hako::state {
@@ -202,15 +203,7 @@ void ContainerDir::save(const ContainerState& state) const {
     sys::UniqueFd fd(::openat(dir_fd_.get(), kStateTempFile,
                               O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600));
     if (!fd) throw_sys_error("open", temp_path);
-    std::size_t written = 0;
-    while (written < text.size()) {
-        const ssize_t n = ::write(fd.get(), text.data() + written, text.size() - written);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            throw_sys_error("write", temp_path);
-        }
-        written += static_cast<std::size_t>(n);
-    }
+    if (!sys::write_all(fd.get(), text)) throw_sys_error("write", temp_path);
     // No fsync: the store lives on tmpfs (/run), where it buys nothing but latency.
     check_sys(::close(fd.release()), "close", temp_path);
     check_sys(::renameat(dir_fd_.get(), kStateTempFile, dir_fd_.get(), kStateFile), "rename",
@@ -224,17 +217,7 @@ std::optional<ContainerState> ContainerDir::try_load() const {
         if (errno == ENOENT) return std::nullopt;
         throw_sys_error("open", file_path);
     }
-    std::string text;
-    std::array<char, 4096> buffer{};
-    for (;;) {
-        const ssize_t n = ::read(fd.get(), buffer.data(), buffer.size());
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            throw_sys_error("read", file_path);
-        }
-        if (n == 0) break;
-        text.append(buffer.data(), static_cast<std::size_t>(n));
-    }
+    const std::string text = sys::read_all(fd.get(), file_path);
     try {
         return from_json(text);
     } catch (const Error& e) {

@@ -1,0 +1,47 @@
+#include "sys/file_io.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+
+#include "sys/error.hpp"
+#include "sys/unique_fd.hpp"
+
+namespace hako::sys {
+
+std::string read_all(int fd, const std::string& path) {
+    std::string content;
+    std::array<char, 16384> buffer{};
+    for (;;) {
+        const ssize_t n = ::read(fd, buffer.data(), buffer.size());
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            throw_sys_error("read", path);
+        }
+        if (n == 0) return content;
+        content.append(buffer.data(), static_cast<std::size_t>(n));
+    }
+}
+
+std::string read_file(const std::string& path) {
+    const UniqueFd fd(check_sys(::open(path.c_str(), O_RDONLY | O_CLOEXEC), "open", path));
+    return read_all(fd.get(), path);
+}
+
+bool write_all(int fd, std::string_view data) noexcept {
+    while (!data.empty()) {
+        const ssize_t n = ::write(fd, data.data(), data.size());
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return false;
+        if (n == 0) {
+            errno = EIO;
+            return false;
+        }
+        data.remove_prefix(static_cast<std::size_t>(n));
+    }
+    return true;
+}
+
+}  // namespace hako::sys
