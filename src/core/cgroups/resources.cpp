@@ -7,6 +7,7 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
+#include "spec/json_node.hpp"
 #include "sys/error.hpp"
 
 namespace hako::cgroups {
@@ -16,63 +17,7 @@ using nlohmann::json;
 using ordered_json = nlohmann::ordered_json;
 
 // A JSON value with its path in the document ("linux.resources.devices[0].access").
-class Node {
-  public:
-    Node(const json& value, std::string path) : value_(&value), path_(std::move(path)) {}
-
-    [[nodiscard]] const json& value() const { return *value_; }
-    [[nodiscard]] const std::string& path() const { return path_; }
-
-    [[noreturn]] void error(std::string_view message) const {
-        if (path_.empty()) fail("{}", message);
-        fail("{}: {}", path_, message);
-    }
-
-    // The member `key`, or nullopt when absent or null.
-    [[nodiscard]] std::optional<Node> member(std::string_view key) const {
-        expect_object();
-        const auto it = value_->find(std::string(key));
-        if (it == value_->end() || it->is_null()) return std::nullopt;
-        return Node(*it, child_path(key));
-    }
-
-    [[nodiscard]] Node required(std::string_view key) const {
-        auto node = member(key);
-        if (!node) fail("{}: required", child_path(key));
-        return *node;
-    }
-
-    [[nodiscard]] std::vector<Node> elements() const {
-        if (!value_->is_array()) error("expected array");
-        std::vector<Node> nodes;
-        for (std::size_t i = 0; i < value_->size(); ++i) {
-            nodes.emplace_back((*value_)[i], fmt::format("{}[{}]", path_, i));
-        }
-        return nodes;
-    }
-
-    // Keys are quoted in the path: they contain dots ("unified["memory.max"]").
-    [[nodiscard]] std::vector<std::pair<std::string, Node>> entries() const {
-        expect_object();
-        std::vector<std::pair<std::string, Node>> result;
-        for (const auto& [key, item] : value_->items()) {
-            result.emplace_back(key, Node(item, fmt::format("{}[{}]", path_, json(key).dump())));
-        }
-        return result;
-    }
-
-    void expect_object() const {
-        if (!value_->is_object()) error("expected object");
-    }
-
-  private:
-    [[nodiscard]] std::string child_path(std::string_view key) const {
-        return path_.empty() ? std::string(key) : fmt::format("{}.{}", path_, key);
-    }
-
-    const json* value_;  // not owned: the document outlives every Node
-    std::string path_;
-};
+using Node = spec::JsonNode;
 
 std::string to_string(const Node& node) {
     if (!node.value().is_string()) node.error("expected string");

@@ -11,9 +11,10 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
+#include "spec/json_node.hpp"
 #include "spec/spec.hpp"
-#include "sys/file_io.hpp"
 #include "sys/error.hpp"
+#include "sys/file_io.hpp"
 #include "sys/unique_fd.hpp"
 
 namespace hako::spec {
@@ -21,67 +22,8 @@ namespace {
 
 using nlohmann::json;
 
-// A JSON value together with its path in the document ("process.rlimits[0].type").
-class Node {
-  public:
-    Node(const json& value, std::string path) : value_(&value), path_(std::move(path)) {}
-
-    [[nodiscard]] const json& value() const { return *value_; }
-    [[nodiscard]] const std::string& path() const { return path_; }
-
-    [[noreturn]] void error(std::string_view message) const { fail("{}: {}", path_, message); }
-
-    void expect_object() const {
-        if (!value_->is_object()) error("expected object");
-    }
-    void expect_array() const {
-        if (!value_->is_array()) error("expected array");
-    }
-
-    // The member `key`, or nullopt when it is absent or null.
-    [[nodiscard]] std::optional<Node> member(std::string_view key) const {
-        expect_object();
-        const auto it = value_->find(std::string(key));
-        if (it == value_->end() || it->is_null()) return std::nullopt;
-        return Node(*it, child_path(key));
-    }
-
-    [[nodiscard]] Node required(std::string_view key) const {
-        auto node = member(key);
-        if (!node) fail("{}: required", child_path(key));
-        return *node;
-    }
-
-    // The elements of this array, each with its "[i]" path.
-    [[nodiscard]] std::vector<Node> elements() const {
-        expect_array();
-        std::vector<Node> nodes;
-        nodes.reserve(value_->size());
-        for (std::size_t i = 0; i < value_->size(); ++i) {
-            nodes.emplace_back((*value_)[i], fmt::format("{}[{}]", path_, i));
-        }
-        return nodes;
-    }
-
-    // The members of this object as (key, node) pairs; keys are quoted in the path because
-    // they often contain dots ("linux.sysctl["net.ipv4.ip_forward"]").
-    [[nodiscard]] std::vector<std::pair<std::string, Node>> entries() const {
-        expect_object();
-        std::vector<std::pair<std::string, Node>> result;
-        for (const auto& [key, item] : value_->items()) {
-            result.emplace_back(key, Node(item, fmt::format("{}[{}]", path_, json(key).dump())));
-        }
-        return result;
-    }
-
-    [[nodiscard]] std::string child_path(std::string_view key) const {
-        return path_.empty() ? std::string(key) : fmt::format("{}.{}", path_, key);
-    }
-
-  private:
-    const json* value_;  // not owned: the document outlives every Node
-    std::string path_;
-};
+// Every value carries its path in the document ("process.rlimits[0].type").
+using Node = spec::JsonNode;
 
 std::string to_string(const Node& node) {
     if (!node.value().is_string()) node.error("expected string");
