@@ -154,7 +154,7 @@ TEST_F(CgroupsFreezer, FreezeAndThawEveryDriver) {
         auto manager = hako::cgroups::make_manager(layout, name_, "id");
         manager->create();
         Counter child(shared_);
-        manager->add_process(child.pid(), false);
+        manager->add_process(child.pid(), {});
         ASSERT_TRUE(child.advances());
         EXPECT_EQ(manager->freezer_state(), FreezerState::thawed);
 
@@ -194,7 +194,7 @@ TEST_F(CgroupsFreezer, SignalAllKeepsThePausedState) {
         auto manager = hako::cgroups::make_manager(layout, name_, "id");
         manager->create();
         Counter child(shared_);
-        manager->add_process(child.pid(), false);
+        manager->add_process(child.pid(), {});
         ASSERT_TRUE(child.advances());  // SIGUSR1 is blocked by now
 
         manager->signal_all(SIGUSR1);
@@ -221,7 +221,7 @@ TEST_F(CgroupsFreezer, SignalAllSigkillReachesAFrozenProcess) {
         auto manager = hako::cgroups::make_manager(layout, name_, "id");
         manager->create();
         Counter child(shared_);
-        manager->add_process(child.pid(), false);
+        manager->add_process(child.pid(), {});
         manager->freeze(true);
         manager->signal_all(SIGKILL);
         const int status = child.wait_dead();
@@ -237,7 +237,7 @@ TEST_F(CgroupsFreezer, DestroyKillsAFrozenContainer) {
         auto manager = hako::cgroups::make_manager(layout, name_, "id");
         manager->create();
         Counter child(shared_);
-        manager->add_process(child.pid(), false);
+        manager->add_process(child.pid(), {});
         manager->freeze(true);
         manager->destroy();
         const int status = child.wait_dead();

@@ -1,5 +1,6 @@
 // Real cgroups on the host: these need root and leave nothing behind (every directory is
 // named /hako-test-<pid>... and removed, also when an assertion fails).
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -111,7 +112,7 @@ TEST_F(CgroupsManager, CreateAddListDestroy) {
 
     Child child = Child::fork_paused();
     ASSERT_GT(child.pid(), 0);
-    manager->add_process(child.pid(), false);
+    manager->add_process(child.pid(), {});
     std::string proc_cgroup = slurp("/proc/" + std::to_string(child.pid()) + "/cgroup");
     for (const Hierarchy& hierarchy : layout_.hierarchies) {
         EXPECT_EQ(hako::cgroups::own_cgroup_path(proc_cgroup, hierarchy), name_)
@@ -147,7 +148,7 @@ TEST_F(CgroupsManager, SingleLayoutDrivers) {
         EXPECT_EQ(manager->paths().size(), layout.hierarchies.size());
         EXPECT_EQ(manager->open_unified_dir().valid(), layout.unified() != nullptr);
         Child child = Child::fork_paused();
-        manager->add_process(child.pid(), false);
+        manager->add_process(child.pid(), {});
         EXPECT_EQ(manager->pids(), std::vector<pid_t>{child.pid()});
         manager->destroy();
         int status = child.wait();
@@ -180,7 +181,7 @@ TEST_F(CgroupsManager, CloneIntoCgroup) {
     std::string proc_cgroup = slurp("/proc/" + std::to_string(child->pid()) + "/cgroup");
     EXPECT_EQ(hako::cgroups::own_cgroup_path(proc_cgroup, *layout_.unified()), name_)
         << proc_cgroup;
-    manager->add_process(child->pid(), true);
+    manager->add_process(child->pid(), {.unified = true});
     proc_cgroup = slurp("/proc/" + std::to_string(child->pid()) + "/cgroup");
     for (const Hierarchy& hierarchy : layout_.hierarchies) {
         EXPECT_EQ(hako::cgroups::own_cgroup_path(proc_cgroup, hierarchy), name_)
@@ -191,11 +192,75 @@ TEST_F(CgroupsManager, CloneIntoCgroup) {
     EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
 }
 
+// A child joins the v1 hierarchies itself ("0" into each `tasks` file); cgroup2 is left to
+// add_process, as for a child that could not be cloned into its cgroup.
+TEST_F(CgroupsManager, SelfJoinMovesTheChildIntoEveryV1Hierarchy) {
+    auto manager = make();
+    manager->create();
+    hako::cgroups::SelfJoin self_join = manager->open_self_join();
+    const bool has_v1 = std::any_of(layout_.hierarchies.begin(), layout_.hierarchies.end(),
+                                    [](const Hierarchy& h) { return !h.unified; });
+    EXPECT_EQ(self_join.empty(), !has_v1);
+    int ready[2];
+    ASSERT_EQ(::pipe2(ready, O_CLOEXEC), 0);
+    pid_t pid = ::fork();
+    if (pid == 0) {
+        try {
+            self_join.join();
+        } catch (...) {
+            ::_exit(3);
+        }
+        ::close(ready[1]);
+        for (;;) ::pause();
+    }
+    Child child(pid);
+    ::close(ready[1]);
+    self_join.close();
+    char byte = 0;
+    ASSERT_EQ(::read(ready[0], &byte, 1), 0);  // EOF: joined (or died, checked below)
+    ::close(ready[0]);
+    manager->add_process(child.pid(), {.unified = false, .v1 = true});
+    std::string proc_cgroup = slurp("/proc/" + std::to_string(child.pid()) + "/cgroup");
+    for (const Hierarchy& hierarchy : layout_.hierarchies) {
+        EXPECT_EQ(hako::cgroups::own_cgroup_path(proc_cgroup, hierarchy), name_)
+            << hierarchy.mount_point << "\n"
+            << proc_cgroup;
+    }
+    manager->destroy();
+    int status = child.wait();
+    EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
+}
+
+// A joined process that is not in the hierarchy's cgroup: the error names the tasks file.
+TEST_F(CgroupsManager, SelfJoinNamesTheFileTheKernelRefused) {
+    const Hierarchy* cpuset = layout_.find_v1("cpuset");
+    if (cpuset == nullptr) GTEST_SKIP() << "no v1 cpuset hierarchy";
+    const std::string dir = cpuset->mount_point + name_;
+    ASSERT_EQ(::mkdir(dir.c_str(), 0755), 0) << dir;
+    // An empty cpuset.cpus refuses every task (ENOSPC).
+    hako::cgroups::SelfJoin self_join = hako::cgroups::SelfJoin::open({dir});
+    pid_t pid = ::fork();
+    if (pid == 0) {
+        try {
+            self_join.join();
+        } catch (const hako::Error& e) {
+            const std::string expected = "join cgroup " + dir + "/tasks";
+            ::_exit(std::string(e.what()).rfind(expected, 0) == 0 ? 0 : 4);
+        }
+        ::_exit(5);
+    }
+    Child child(pid);
+    self_join.close();
+    int status = child.wait();
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+    ::rmdir(dir.c_str());
+}
+
 TEST_F(CgroupsManager, LoadManagerFromPaths) {
     auto manager = make();
     manager->create();
     Child child = Child::fork_paused();
-    manager->add_process(child.pid(), false);
+    manager->add_process(child.pid(), {});
 
     auto loaded = hako::cgroups::load_manager(manager->paths());
     EXPECT_EQ(loaded->paths(), manager->paths());
@@ -222,7 +287,7 @@ TEST_F(CgroupsManager, SignalAll) {
     auto manager = make();
     manager->create();
     Child child = Child::fork_paused();
-    manager->add_process(child.pid(), false);
+    manager->add_process(child.pid(), {});
     manager->signal_all(SIGTERM);
     int status = child.wait();
     EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM) << status;
@@ -233,7 +298,7 @@ TEST_F(CgroupsManager, DestroyKillsFrozenProcesses) {
     auto manager = make();
     manager->create();
     Child child = Child::fork_paused();
-    manager->add_process(child.pid(), false);
+    manager->add_process(child.pid(), {});
     if (const Hierarchy* freezer = layout_.find_v1("freezer")) {
         std::string state = freezer->mount_point + name_ + "/freezer.state";
         std::ofstream(state) << "FROZEN";
@@ -252,7 +317,7 @@ TEST_F(CgroupsManager, DestroyRemovesSubCgroupsAndTheirProcesses) {
     auto manager = make();
     manager->create();
     Child child = Child::fork_paused();
-    manager->add_process(child.pid(), false);
+    manager->add_process(child.pid(), {});
     // The container made sub-cgroups and moved itself down into one of them.
     for (const Hierarchy& hierarchy : layout_.hierarchies) {
         std::string sub = hierarchy.mount_point + name_ + "/sub";
@@ -319,7 +384,7 @@ TEST_F(CgroupsManager, AddProcessErrorNamesTheFile) {
         gone = child.pid();
     }  // killed and reaped: the pid names no process now
     try {
-        manager->add_process(gone, false);
+        manager->add_process(gone, {});
         ADD_FAILURE() << "no throw";
     } catch (const hako::Error& e) {
         const Hierarchy& first = layout_.hierarchies.front();

@@ -47,7 +47,7 @@ TEST(CgroupsOom, V1KillIsReported) {
         for (;;) hog.emplace_back(1 << 20, 1);  // until the OOM killer stops it
     }
     ::close(go[0]);
-    manager->add_process(child, false);
+    manager->add_process(child, {});
     ASSERT_EQ(::write(go[1], "x", 1), 1);
     ::close(go[1]);
     int status = 0;

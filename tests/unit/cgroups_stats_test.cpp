@@ -332,7 +332,7 @@ TEST(CgroupsStatsReal, ChildInAFreshCgroup) {
     }
     ::close(go[0]);
     ::close(ready[1]);
-    manager->add_process(child, false);
+    manager->add_process(child, {});
     char byte = 0;
     ASSERT_EQ(::write(go[1], "x", 1), 1);
     ASSERT_EQ(::read(ready[0], &byte, 1), 1);

@@ -17,9 +17,9 @@ void HybridManager::undo_create() noexcept {
     v1_.undo_create();
 }
 
-void HybridManager::add_process(pid_t pid, bool skip_unified) {
-    v1_.add_process(pid, skip_unified);
-    v2_.add_process(pid, skip_unified);
+void HybridManager::add_process(pid_t pid, Joined joined) {
+    v1_.add_process(pid, joined);
+    v2_.add_process(pid, joined);
 }
 
 std::map<std::string, std::string> HybridManager::paths() const {

@@ -12,6 +12,7 @@
 #include "cgroups/layout.hpp"
 #include "cgroups/oom_notifier.hpp"
 #include "cgroups/resources.hpp"
+#include "cgroups/self_join.hpp"
 #include "cgroups/stats.hpp"
 #include "sys/unique_fd.hpp"
 
@@ -29,9 +30,20 @@ public:
     // invalid when the layout has no unified hierarchy. Valid after create().
     [[nodiscard]] virtual sys::UniqueFd open_unified_dir() const = 0;
 
-    // Moves pid into the container's cgroup in every hierarchy (writes cgroup.procs).
-    // skip_unified: the process was born there through CLONE_INTO_CGROUP.
-    virtual void add_process(pid_t pid, bool skip_unified) = 0;
+    // The v1 `tasks` files through which a new single-threaded process joins the container's
+    // v1 cgroups itself, without the RCU grace period a cgroup.procs write costs
+    // (self_join.hpp); empty without v1 hierarchies. Valid after create().
+    [[nodiscard]] virtual SelfJoin open_self_join() const = 0;
+
+    // What a new process already joined on its own.
+    struct Joined {
+        bool unified = false;  // born there through CLONE_INTO_CGROUP
+        bool v1 = false;       // through open_self_join()
+    };
+
+    // Moves pid into the container's cgroup in every hierarchy it has not joined yet (writes
+    // cgroup.procs).
+    virtual void add_process(pid_t pid, Joined joined) = 0;
 
     // Every pid in the container's cgroups (union over hierarchies, sorted, unique).
     [[nodiscard]] virtual std::vector<pid_t> pids() const = 0;

@@ -65,7 +65,8 @@ void V1Manager::undo_create() noexcept {
     created_.clear();
 }
 
-void V1Manager::add_process(pid_t pid, bool /*skip_unified: v1 has no unified dir*/) {
+void V1Manager::add_process(pid_t pid, Joined joined) {
+    if (joined.v1) return;
     std::string text = std::to_string(pid);
     for (const HierarchyDir& entry : dirs_) write_file(entry.dir() + "/cgroup.procs", text);
 }

@@ -13,7 +13,8 @@ class V1Manager final : public Driver {
 
     void create() override;
     [[nodiscard]] sys::UniqueFd open_unified_dir() const override { return {}; }
-    void add_process(pid_t pid, bool skip_unified) override;
+    [[nodiscard]] SelfJoin open_self_join() const override { return SelfJoin::open(dirs()); }
+    void add_process(pid_t pid, Joined joined) override;
     [[nodiscard]] std::map<std::string, std::string> paths() const override;
     void freeze(bool frozen) override;
     [[nodiscard]] FreezerState freezer_state() const override;

@@ -60,8 +60,8 @@ sys::UniqueFd V2Manager::open_unified_dir() const {
     return fd;
 }
 
-void V2Manager::add_process(pid_t pid, bool skip_unified) {
-    if (skip_unified) return;
+void V2Manager::add_process(pid_t pid, Joined joined) {
+    if (joined.unified) return;
     write_file(dir_.dir() + "/cgroup.procs", std::to_string(pid));
 }
 

@@ -11,7 +11,8 @@ class V2Manager final : public Driver {
 
     void create() override;
     [[nodiscard]] sys::UniqueFd open_unified_dir() const override;
-    void add_process(pid_t pid, bool skip_unified) override;
+    [[nodiscard]] SelfJoin open_self_join() const override { return {}; }
+    void add_process(pid_t pid, Joined joined) override;
     [[nodiscard]] std::map<std::string, std::string> paths() const override;
     void freeze(bool frozen) override { set_v2_freezer(dir_.dir(), frozen); }
     [[nodiscard]] FreezerState freezer_state() const override {

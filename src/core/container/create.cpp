@@ -180,6 +180,7 @@ Created create(state::StateStore& store, const CreateOptions& options) {
     request.cgroups = cgroup_manager.get();
     request.cgroup_layout = &layout;
     request.seccomp = &seccomp;
+    request.release_idle_memory = !options.starts_at_once;
     process::LaunchedInit init = process::launch_init(request);
 
     state.pid = init.pid;

@@ -25,6 +25,9 @@ struct CreateOptions {
     // foreground `run` may have a terminal, which it then relays itself.
     std::string console_socket;
     bool foreground = false;  // `run` without -d
+    // `run`: start follows at once, so the init keeps its pages instead of giving them back
+    // while it waits (process/idle_memory.hpp) only to fault them in again.
+    bool starts_at_once = false;
     bool tty = false;         // `run -t`: process.terminal forced on
 };
 

@@ -29,12 +29,14 @@ void report(const std::vector<std::string>& warnings, const WarningSink& on_warn
 
 int run(state::StateStore& store, const CreateOptions& options, bool detach,
         const WarningSink& on_warning) {
+    CreateOptions starting = options;
+    starting.starts_at_once = true;
     if (detach) {
-        report(create(store, options).warnings, on_warning);
+        report(create(store, starting).warnings, on_warning);
         start_or_remove(store, options.id, on_warning);
         return 0;
     }
-    CreateOptions foreground = options;
+    CreateOptions foreground = starting;
     foreground.foreground = true;
     const process::BlockedSignals blocked;
     Created created = create(store, foreground);

@@ -307,13 +307,8 @@ void mask_paths(int root_fd, const std::vector<std::string>& paths) {
     if (paths.empty()) return;
     const sys::UniqueFd dev_null = open_verified_dev_null(root_fd);
     for (const auto& path : paths) {
-        sys::UniqueFd target;
-        try {
-            target = open_in_root(root_fd, path, O_PATH | O_NOFOLLOW);
-        } catch (const Error& error) {
-            if (error.errno_value() == ENOENT) continue;
-            throw;
-        }
+        const sys::UniqueFd target = open_in_root_if_exists(root_fd, path, O_PATH | O_NOFOLLOW);
+        if (!target) continue;
         struct stat st {};
         check_sys(::fstat(target.get(), &st), "stat masked path", path);
         sys::UniqueFd cover;
@@ -330,13 +325,8 @@ void mask_paths(int root_fd, const std::vector<std::string>& paths) {
 
 void make_paths_readonly(int root_fd, const std::vector<std::string>& paths) {
     for (const auto& path : paths) {
-        sys::UniqueFd target;
-        try {
-            target = open_in_root(root_fd, path, O_PATH | O_NOFOLLOW);
-        } catch (const Error& error) {
-            if (error.errno_value() == ENOENT) continue;
-            throw;
-        }
+        const sys::UniqueFd target = open_in_root_if_exists(root_fd, path, O_PATH | O_NOFOLLOW);
+        if (!target) continue;
         MountOptions options;
         options.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
                            MOUNT_ATTR_NOEXEC;

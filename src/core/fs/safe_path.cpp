@@ -195,6 +195,13 @@ sys::UniqueFd open_in_root(int root_fd, std::string_view path, int flags, Resolv
     return take(resolve(root_fd, path, flags, Create::nothing, 0, resolver), "open", path);
 }
 
+sys::UniqueFd open_in_root_if_exists(int root_fd, std::string_view path, int flags,
+                                     Resolver resolver) {
+    Opened result = resolve(root_fd, path, flags, Create::nothing, 0, resolver);
+    if (result.err == ENOENT) return {};
+    return take(std::move(result), "open", path);
+}
+
 sys::UniqueFd mkdir_all_in_root(int root_fd, std::string_view path, mode_t mode,
                                 Resolver resolver) {
     return take(resolve(root_fd, path, O_PATH | O_DIRECTORY, Create::directories, mode, resolver),

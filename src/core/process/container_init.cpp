@@ -176,7 +176,7 @@ std::vector<char*> as_argv(std::vector<std::string>& strings) {
 }  // namespace
 
 void run_container_init(const LaunchRequest& request, const NamespacePlan& plan,
-                        SyncChannel& channel) noexcept {
+                        cgroups::SelfJoin& self_join, SyncChannel& channel) noexcept {
     std::vector<std::string> warnings;
     PreparedExec prepared;
     security::InitSeccomp seccomp;
@@ -186,6 +186,7 @@ void run_container_init(const LaunchRequest& request, const NamespacePlan& plan,
         ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
         ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
         ::umask(0);
+        self_join.join();
         std::vector<int> keep{channel.fd(), request.exec_gate_fd};
         for (int fd = 3; fd < 3 + request.preserve_fds; ++fd) keep.push_back(fd);
         close_fds_except(keep);
@@ -204,7 +205,7 @@ void run_container_init(const LaunchRequest& request, const NamespacePlan& plan,
         ::_exit(1);
     }
     channel.close();
-    release_idle_memory();
+    if (request.release_idle_memory) release_idle_memory();
 
     sys::UniqueFd start_connection;
     try {

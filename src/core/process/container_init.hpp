@@ -8,7 +8,8 @@ namespace hako::process {
 
 // Runs in the cloned child; never returns. Every failure is reported on the channel as
 // kError with the errno and a one-line message, then the child exits 1.
+// self_join: the container's v1 cgroups, joined before anything else (cgroups/self_join.hpp).
 [[noreturn]] void run_container_init(const LaunchRequest& request, const NamespacePlan& plan,
-                                     SyncChannel& channel) noexcept;
+                                     cgroups::SelfJoin& self_join, SyncChannel& channel) noexcept;
 
 }  // namespace hako::process

@@ -157,7 +157,7 @@ void report_and_exit(const SyncChannel& channel, const std::exception& error, in
 }
 
 [[noreturn]] void run_exec_child(const ExecRequest& request, int pidfd, int join_flags,
-                                 const SyncChannel& channel) noexcept {
+                                 cgroups::SelfJoin& self_join, const SyncChannel& channel) noexcept {
     std::vector<std::string> warnings;
     PreparedExec prepared;
     security::InitSeccomp seccomp;
@@ -168,6 +168,7 @@ void report_and_exit(const SyncChannel& channel, const std::exception& error, in
         // (getppid() is 0 in the container's pid namespace; a parent that died before this
         // line shows as EOF on the channel instead.)
         ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+        self_join.join();
         std::vector<int> keep{channel.fd(), pidfd};
         for (int fd = 3; fd < 3 + request.preserve_fds; ++fd) keep.push_back(fd);
         close_fds_except(keep);
@@ -255,7 +256,12 @@ LaunchedExec launch_exec(const ExecRequest& request) {
 
     auto [parent_channel, child_channel] = SyncChannel::make_pair();
     sys::UniqueFd cgroup_dir;
-    if (request.cgroups != nullptr) cgroup_dir = request.cgroups->open_unified_dir();
+    cgroups::SelfJoin self_join;
+    if (request.cgroups != nullptr) {
+        cgroup_dir = request.cgroups->open_unified_dir();
+        self_join = request.cgroups->open_self_join();
+    }
+    const bool joins_v1_itself = !self_join.empty();
     ChildPidNamespace pid_namespace(request.init_pidfd, (join_flags & CLONE_NEWPID) != 0);
 
     int pidfd = -1;
@@ -279,8 +285,9 @@ LaunchedExec launch_exec(const ExecRequest& request) {
     if (pid < 0) throw_sys_error("clone3 exec process");
     if (pid == 0) {
         parent_channel.close();
-        run_exec_child(request, request.init_pidfd, join_flags, child_channel);
+        run_exec_child(request, request.init_pidfd, join_flags, self_join, child_channel);
     }
+    self_join.close();
     LaunchedExec launched;
     launched.pid = pid;
     launched.pidfd.reset(pidfd);
@@ -289,7 +296,8 @@ LaunchedExec launch_exec(const ExecRequest& request) {
     pid_namespace.restore();
 
     if (request.cgroups != nullptr)
-        request.cgroups->add_process(pid, static_cast<bool>(cgroup_dir));
+        request.cgroups->add_process(pid, {.unified = static_cast<bool>(cgroup_dir),
+                                           .v1 = joins_v1_itself});
     parent_channel.send(SyncType::kGo);
     bool ready = false;
     for (;;) {

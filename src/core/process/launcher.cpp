@@ -120,7 +120,12 @@ LaunchedInit launch_init(const LaunchRequest& request) {
     ChildNamespaceScope scope(plan, spec.linux_config);
     auto [parent_channel, child_channel] = SyncChannel::make_pair();
     sys::UniqueFd cgroup_dir;
-    if (request.cgroups != nullptr) cgroup_dir = request.cgroups->open_unified_dir();
+    cgroups::SelfJoin self_join;
+    if (request.cgroups != nullptr) {
+        cgroup_dir = request.cgroups->open_unified_dir();
+        self_join = request.cgroups->open_self_join();
+    }
+    const bool joins_v1_itself = !self_join.empty();
 
     int pidfd = -1;
     sys::CloneArgs args;
@@ -143,8 +148,9 @@ LaunchedInit launch_init(const LaunchRequest& request) {
     if (pid < 0) throw_sys_error("clone3 container init");
     if (pid == 0) {
         parent_channel.close();
-        run_container_init(request, plan, child_channel);
+        run_container_init(request, plan, self_join, child_channel);
     }
+    self_join.close();
     sys::UniqueFd pidfd_owner(pidfd);
     ChildGuard guard(pid, pidfd);
     child_channel.close();
@@ -153,7 +159,9 @@ LaunchedInit launch_init(const LaunchRequest& request) {
     expect(parent_channel, SyncType::kNamespacesReady);
     if (plan.new_user)
         write_id_maps(pid, spec.linux_config.uid_mappings, spec.linux_config.gid_mappings);
-    if (request.cgroups != nullptr) request.cgroups->add_process(pid, static_cast<bool>(cgroup_dir));
+    if (request.cgroups != nullptr)
+        request.cgroups->add_process(pid, {.unified = static_cast<bool>(cgroup_dir),
+                                           .v1 = joins_v1_itself});
     if (spec.process->oom_score_adj) write_oom_score_adj(pid, *spec.process->oom_score_adj);
     parent_channel.send(SyncType::kGo, 0, std::to_string(pid));
     LaunchedInit launched;

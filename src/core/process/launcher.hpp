@@ -29,6 +29,8 @@ struct LaunchRequest {
     // linux.seccomp, compiled by the caller before the clone (from the cache when it can: the
     // cache lives on the host, which the init must not trust once it is inside the container).
     const security::InitSeccomp* seccomp = nullptr;
+    // Give memory back while waiting for `start` (idle_memory.hpp); off when start follows.
+    bool release_idle_memory = true;
 };
 
 struct LaunchedInit {
