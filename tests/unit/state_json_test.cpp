@@ -25,6 +25,13 @@ ContainerState sample_state() {
     state.cgroup_paths = {{"/sys/fs/cgroup/memory", "/sys/fs/cgroup/memory/hako/web-1"},
                           {"/sys/fs/cgroup/unified", "/sys/fs/cgroup/unified/hako/web-1"}};
     state.cgroup_created = true;
+    hako::cgroups::Hierarchy memory;
+    memory.mount_point = "/sys/fs/cgroup/memory";
+    memory.controllers = {"memory"};
+    hako::cgroups::Hierarchy unified;
+    unified.mount_point = "/sys/fs/cgroup/unified";
+    unified.unified = true;
+    state.cgroup_hierarchies = {memory, unified};
     return state;
 }
 
@@ -62,6 +69,38 @@ TEST(StateJson, RoundTrip) {
     EXPECT_EQ(copy.init_start_time, original.init_start_time);
     EXPECT_EQ(copy.cgroup_paths, original.cgroup_paths);
     EXPECT_EQ(copy.cgroup_created, original.cgroup_created);
+    ASSERT_EQ(copy.cgroup_hierarchies.size(), 2U);
+    EXPECT_EQ(copy.cgroup_hierarchies[0].mount_point, "/sys/fs/cgroup/memory");
+    EXPECT_FALSE(copy.cgroup_hierarchies[0].unified);
+    EXPECT_EQ(copy.cgroup_hierarchies[0].controllers, std::vector<std::string>{"memory"});
+    EXPECT_EQ(copy.cgroup_hierarchies[1].mount_point, "/sys/fs/cgroup/unified");
+    EXPECT_TRUE(copy.cgroup_hierarchies[1].unified);
+}
+
+// The saved hierarchies stand in for the host's mount table; without them (state written by
+// an older hako) the layout is the host's.
+TEST(StateJson, CgroupLayoutFromSavedHierarchies) {
+    const hako::cgroups::Layout layout = hako::state::cgroup_layout(sample_state());
+    EXPECT_EQ(layout.kind, hako::cgroups::LayoutKind::hybrid);
+    ASSERT_NE(layout.find_v1("memory"), nullptr);
+    EXPECT_EQ(layout.find_v1("memory")->mount_point, "/sys/fs/cgroup/memory");
+    ASSERT_NE(layout.unified(), nullptr);
+    EXPECT_EQ(layout.unified()->mount_point, "/sys/fs/cgroup/unified");
+
+    ContainerState v1_only = sample_state();
+    v1_only.cgroup_hierarchies.pop_back();
+    EXPECT_EQ(hako::state::cgroup_layout(v1_only).kind, hako::cgroups::LayoutKind::v1);
+    ContainerState v2_only = sample_state();
+    v2_only.cgroup_hierarchies.erase(v2_only.cgroup_hierarchies.begin());
+    EXPECT_EQ(hako::state::cgroup_layout(v2_only).kind, hako::cgroups::LayoutKind::v2);
+
+    ContainerState old = sample_state();
+    old.cgroup_hierarchies.clear();
+    const std::string text = hako::state::to_json(old);
+    EXPECT_EQ(text.find("cgroupHierarchies"), std::string::npos);
+    EXPECT_TRUE(hako::state::from_json(text).cgroup_hierarchies.empty());
+    EXPECT_EQ(hako::state::cgroup_layout(old).hierarchies.size(),
+              hako::cgroups::detect_layout().hierarchies.size());
 }
 
 TEST(StateJson, RoundTripEveryStatus) {
@@ -131,6 +170,12 @@ TEST(StateJson, FromJsonNamesTheBadField) {
               R"(field "annotations.a" must be a string)");
     EXPECT_EQ(error_of(R"({"id":"x","status":"running","pid":1,"hako":{"cgroupCreated":1}})"),
               R"(field "hako.cgroupCreated" must be a boolean)");
+    EXPECT_EQ(error_of(R"({"id":"x","status":"running","pid":1,"hako":{"cgroupHierarchies":{}}})"),
+              R"(field "hako.cgroupHierarchies" must be an array)");
+    EXPECT_EQ(
+        error_of(
+            R"({"id":"x","status":"running","pid":1,"hako":{"cgroupHierarchies":[{"unified":true}]}})"),
+        R"(field "hako.cgroupHierarchies[].mountPoint" missing)");
 }
 
 TEST(StateJson, Rfc3339NowFormat) {

@@ -150,6 +150,9 @@ Created create(state::StateStore& store, const CreateOptions& options) {
     state.annotations = spec.annotations;
     state.created = state::rfc3339_now();
     state.cgroup_paths = cgroup_manager->paths();
+    for (const cgroups::Hierarchy& hierarchy : layout.hierarchies)
+        if (state.cgroup_paths.contains(hierarchy.mount_point))
+            state.cgroup_hierarchies.push_back(hierarchy);
     state.cgroup_created = true;
     state.resources_json = cgroups::resources_to_json(resources);
     state.hooks_json = hooks::stored_hooks_json(spec.hooks);

@@ -72,7 +72,7 @@ void events(state::StateStore& store, const std::string& id, const EventsOptions
             fail("container with id {} is not running", id);
     }
     if (state.cgroup_paths.empty()) fail("container {} has no cgroups to report on", id);
-    const std::unique_ptr<cgroups::Manager> manager = cgroups::load_manager(state.cgroup_paths);
+    const std::unique_ptr<cgroups::Manager> manager = state::cgroup_manager(state);
     if (options.stats_once) {
         emit(stats_event(id, *manager));
         return;

@@ -64,6 +64,7 @@ sys::UniqueFd open_live_init(const state::ContainerState& state) {
 // hierarchy takes the path given for one of its controllers, else the plain one; the unified
 // hierarchy only the plain one. Every resulting directory must exist.
 std::map<std::string, std::string> sub_cgroup_paths(const std::map<std::string, std::string>& paths,
+                                                    const cgroups::Layout& layout,
                                                     const std::vector<std::string>& args) {
     std::map<std::string, std::string> by_controller;  // "" = every hierarchy
     for (const auto& arg : args) {
@@ -89,7 +90,6 @@ std::map<std::string, std::string> sub_cgroup_paths(const std::map<std::string, 
             start = comma + 1;
         }
     }
-    const cgroups::Layout layout = cgroups::detect_layout();
     std::map<std::string, std::string> result;
     for (const auto& [mount_point, dir] : paths) {
         std::optional<std::string> sub;
@@ -138,11 +138,13 @@ int exec(state::StateStore& store, const ExecOptions& options) {
     }
 
     std::unique_ptr<cgroups::Manager> cgroup_manager;
-    if (!state.cgroup_paths.empty())
-        cgroup_manager = cgroups::load_manager(options.cgroups.empty()
-                                                   ? state.cgroup_paths
-                                                   : sub_cgroup_paths(state.cgroup_paths,
-                                                                      options.cgroups));
+    if (!state.cgroup_paths.empty()) {
+        const cgroups::Layout layout = state::cgroup_layout(state);
+        cgroup_manager = cgroups::load_manager(
+            options.cgroups.empty() ? state.cgroup_paths
+                                    : sub_cgroup_paths(state.cgroup_paths, layout, options.cgroups),
+            layout);
+    }
     else if (!options.cgroups.empty())
         fail("--cgroup: container {} has no cgroups of its own", options.id);
 

@@ -45,12 +45,12 @@ void wait_until_dead(const state::ContainerState& state, int pidfd) {
 }
 
 void thaw(const state::ContainerState& state) {
-    if (!state.cgroup_paths.empty()) cgroups::load_manager(state.cgroup_paths)->freeze(false);
+    if (!state.cgroup_paths.empty()) state::cgroup_manager(state)->freeze(false);
 }
 
 void destroy_resources(state::ContainerDir& dir, const state::ContainerState* state) {
     if (state != nullptr && state->cgroup_created && !state->cgroup_paths.empty())
-        cgroups::load_manager(state->cgroup_paths)->destroy();
+        state::cgroup_manager(*state)->destroy();
     dir.remove();
 }
 
@@ -80,7 +80,7 @@ void kill(state::StateStore& store, const std::string& id, int signal, bool all)
         if (!all) fail("container not running");
     }
     if (all) {
-        if (!state.cgroup_paths.empty()) cgroups::load_manager(state.cgroup_paths)->signal_all(signal);
+        if (!state.cgroup_paths.empty()) state::cgroup_manager(state)->signal_all(signal);
         return;
     }
     const sys::UniqueFd pidfd = open_init(state);
@@ -138,13 +138,18 @@ std::vector<ListEntry> list(state::StateStore& store) {
     std::vector<ListEntry> entries;
     const std::vector<std::string> ids = store.list_ids();
     if (ids.empty()) return entries;
-    const cgroups::Layout layout = cgroups::detect_layout();
+    // Only state written by an older hako lacks its hierarchies and needs the host's layout,
+    // read once for all of them.
+    std::optional<cgroups::Layout> host_layout;
     for (const auto& id : ids) {
         try {
             const state::ContainerDir dir = store.open_for_reading(id);
             auto state = dir.try_load();
             if (!state) continue;
-            const state::Status status = dir.current_status(*state, &layout);
+            if (state->cgroup_hierarchies.empty() && !host_layout)
+                host_layout = cgroups::detect_layout();
+            const state::Status status =
+                dir.current_status(*state, host_layout ? &*host_layout : nullptr);
             entries.push_back({std::move(*state), status});
         } catch (const Error&) {
             // Deleted between listing and opening: not a container any more.

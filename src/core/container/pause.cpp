@@ -9,7 +9,7 @@ namespace {
 
 std::unique_ptr<cgroups::Manager> manager_of(const state::ContainerState& state) {
     if (state.cgroup_paths.empty()) fail("container {} has no cgroup to freeze", state.id);
-    return cgroups::load_manager(state.cgroup_paths);
+    return state::cgroup_manager(state);
 }
 
 }  // namespace

@@ -98,13 +98,13 @@ std::string run_ps(const std::vector<std::string>& args) {
 }  // namespace
 
 std::vector<pid_t> processes(state::StateStore& store, const std::string& id) {
-    std::map<std::string, std::string> paths;
+    state::ContainerState state;
     {
         const state::ContainerDir dir = store.open(id);
-        paths = dir.load().cgroup_paths;
+        state = dir.load();
     }
-    if (paths.empty()) return {};
-    return cgroups::load_manager(paths)->pids();
+    if (state.cgroup_paths.empty()) return {};
+    return state::cgroup_manager(state)->pids();
 }
 
 std::string ps_table(state::StateStore& store, const std::string& id,

@@ -22,7 +22,7 @@ std::vector<std::string> update(state::StateStore& store, const std::string& id,
         cgroups::parse_resources(state.resources_json, "state.json hako.resources");
     const cgroups::Resources merged = cgroups::merge_resources(current, changes);
 
-    const auto manager = cgroups::load_manager(state.cgroup_paths);
+    const auto manager = state::cgroup_manager(state);
     cgroups::ApplyOptions options;
     options.where = where;
     options.update = true;

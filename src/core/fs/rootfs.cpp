@@ -374,7 +374,9 @@ void prepare_rootfs(const RootfsPlan& plan) {
                                                  (recursive ? MS_REC : 0),
                       nullptr),
               "set propagation of /");
-    make_parent_mount_private(plan.rootfs);
+    // After a recursive slave or private pass no mount is shared any more, and the mount
+    // table need not be read (on a busy host it has thousands of lines).
+    if (propagation == MS_SHARED || !recursive) make_parent_mount_private(plan.rootfs);
     // pivot_root needs the rootfs to be a mount point of its own. The bind keeps the
     // propagation just set, so host mounts still reach a default (rslave) container.
     check_sys(::mount(plan.rootfs.c_str(), plan.rootfs.c_str(), nullptr, MS_BIND | MS_REC, nullptr),

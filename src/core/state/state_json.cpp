@@ -93,6 +93,33 @@ OrderedJson string_map(const std::map<std::string, std::string>& map) {
 
 // nlohmann prefixes its messages with "[json.exception.parse_error.101] "; the id means
 // nothing to a user reading a one-line error.
+std::vector<cgroups::Hierarchy> read_hierarchies(const Json& array) {
+    constexpr const char* kField = "hako.cgroupHierarchies";
+    if (!array.is_array()) fail("field \"{}\" must be an array", kField);
+    std::vector<cgroups::Hierarchy> hierarchies;
+    for (const Json& entry : array) {
+        if (!entry.is_object()) fail("field \"{}\" must hold objects", kField);
+        cgroups::Hierarchy hierarchy;
+        hierarchy.mount_point = read_string(entry, "mountPoint", "hako.cgroupHierarchies[].", true);
+        const Json* unified = member(entry, "unified", "hako.cgroupHierarchies[].", true);
+        if (!unified->is_boolean())
+            fail("field \"hako.cgroupHierarchies[].unified\" must be a boolean");
+        hierarchy.unified = unified->get<bool>();
+        if (const Json* controllers =
+                member(entry, "controllers", "hako.cgroupHierarchies[].", false)) {
+            if (!controllers->is_array())
+                fail("field \"hako.cgroupHierarchies[].controllers\" must be an array");
+            for (const Json& controller : *controllers) {
+                if (!controller.is_string())
+                    fail("field \"hako.cgroupHierarchies[].controllers\" must hold strings");
+                hierarchy.controllers.push_back(controller.get<std::string>());
+            }
+        }
+        hierarchies.push_back(std::move(hierarchy));
+    }
+    return hierarchies;
+}
+
 std::string without_exception_id(const char* what) {
     std::string_view message(what);
     if (message.starts_with('[')) {
@@ -124,6 +151,17 @@ std::string to_json(const ContainerState& state) {
     hako["initStartTime"] = state.init_start_time;
     hako["cgroupPaths"] = string_map(state.cgroup_paths);
     hako["cgroupCreated"] = state.cgroup_created;
+    if (!state.cgroup_hierarchies.empty()) {
+        OrderedJson hierarchies = OrderedJson::array();
+        for (const cgroups::Hierarchy& hierarchy : state.cgroup_hierarchies) {
+            OrderedJson entry;
+            entry["mountPoint"] = hierarchy.mount_point;
+            entry["unified"] = hierarchy.unified;
+            entry["controllers"] = hierarchy.controllers;
+            hierarchies.push_back(std::move(entry));
+        }
+        hako["cgroupHierarchies"] = std::move(hierarchies);
+    }
     if (!state.resources_json.empty()) hako["resources"] = OrderedJson::parse(state.resources_json);
     if (!state.hooks_json.empty()) hako["hooks"] = OrderedJson::parse(state.hooks_json);
     json["hako"] = std::move(hako);
@@ -176,6 +214,9 @@ ContainerState from_json(const std::string& text) {
         if (const Json* created = member(*hako, "cgroupCreated", "hako.", false)) {
             if (!created->is_boolean()) fail("field \"hako.cgroupCreated\" must be a boolean");
             state.cgroup_created = created->get<bool>();
+        }
+        if (const Json* hierarchies = member(*hako, "cgroupHierarchies", "hako.", false)) {
+            state.cgroup_hierarchies = read_hierarchies(*hierarchies);
         }
         if (const Json* resources = member(*hako, "resources", "hako.", false)) {
             if (!resources->is_object()) fail("field \"hako.resources\" must be an object");

@@ -241,8 +241,9 @@ Status ContainerDir::current_status(const ContainerState& state,
     const bool frozen =
         state.cgroup_paths.empty()
             ? state.status == Status::paused
-            : (layout != nullptr ? cgroups::load_manager(state.cgroup_paths, *layout)
-                                 : cgroups::load_manager(state.cgroup_paths))
+            : (layout != nullptr && state.cgroup_hierarchies.empty()
+                   ? cgroups::load_manager(state.cgroup_paths, *layout)
+                   : cgroup_manager(state))
                       ->freezer_state() == cgroups::FreezerState::frozen;
     if (frozen) return Status::paused;
     struct stat st {};
@@ -270,6 +271,22 @@ void ContainerDir::remove() {
     if (::unlinkat(parent_fd.get(), name.c_str(), AT_REMOVEDIR) < 0 && errno != ENOENT) {
         throw_sys_error("rmdir", path_);
     }
+}
+
+cgroups::Layout cgroup_layout(const ContainerState& state) {
+    if (state.cgroup_hierarchies.empty()) return cgroups::detect_layout();
+    cgroups::Layout layout;
+    layout.hierarchies = state.cgroup_hierarchies;
+    const bool has_unified = layout.unified() != nullptr;
+    const bool has_v1 = layout.hierarchies.size() > (has_unified ? 1U : 0U);
+    layout.kind = !has_v1        ? cgroups::LayoutKind::v2
+                  : has_unified ? cgroups::LayoutKind::hybrid
+                                : cgroups::LayoutKind::v1;
+    return layout;
+}
+
+std::unique_ptr<cgroups::Manager> cgroup_manager(const ContainerState& state) {
+    return cgroups::load_manager(state.cgroup_paths, cgroup_layout(state));
 }
 
 }  // namespace hako::state

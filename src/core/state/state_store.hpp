@@ -6,11 +6,13 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "cgroups/layout.hpp"
+#include "cgroups/manager.hpp"
 #include "sys/unique_fd.hpp"
 
 namespace hako::state {
@@ -35,6 +37,10 @@ struct ContainerState {
     // "/sys/fs/cgroup/memory" or "/sys/fs/cgroup/unified"), value the absolute directory.
     std::map<std::string, std::string> cgroup_paths;
     bool cgroup_created = false;  // hako made these dirs, so delete removes them
+    // The hierarchies of cgroup_paths as `create` found them (which one is cgroup2, each v1
+    // one's controllers), so later commands need not read the host's mount table, which on a
+    // busy host has thousands of lines. Empty in state written by older hako versions.
+    std::vector<cgroups::Hierarchy> cgroup_hierarchies;
     // linux.resources in force (JSON text, "" for none): the spec's, merged with every
     // `hako update` since, so the next update starts from it as with runc.
     std::string resources_json;
@@ -42,6 +48,13 @@ struct ContainerState {
     // by `start` and `delete` without the bundle.
     std::string hooks_json;
 };
+
+// The cgroup layout of the container's hierarchies: the saved one, else (older state files)
+// the host's, read from its mount table.
+cgroups::Layout cgroup_layout(const ContainerState& state);
+
+// The manager of the container's cgroups (cgroup_paths must not be empty).
+std::unique_ptr<cgroups::Manager> cgroup_manager(const ContainerState& state);
 
 // JSON text of the state, as `hako state` prints it (OCI fields) plus hako's own fields
 // under their own names. to_oci_json prints only what runc's `state` prints:
