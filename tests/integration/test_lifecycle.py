@@ -8,7 +8,7 @@ import tempfile
 import time
 import unittest
 
-from hakotest import HAKO_BIN, HakoTestCase, pid_alive, cgroup_dirs, wait_for
+from hakotest import HAKO_BIN, HakoTestCase, pid_alive, cgroup_dirs, hako_only, wait_for
 
 # Waits until the host creates /out/go, then exits 0. Keeps the container running meanwhile.
 WAIT_FOR_GO = "echo started > /out/started; while [ ! -e /out/go ]; do sleep 0.05; done"
@@ -62,6 +62,34 @@ class LifecycleTest(HakoTestCase):
         st = self.rt.state(cid)
         self.assertEqual(st["pid"], 0, "a stopped container reports pid 0")
         wait_for(lambda: not pid_alive(pid), message="init still alive after stopped")
+
+    @hako_only
+    def test_waiting_init_gives_back_its_code_pages(self):
+        # Between create and start the init has dropped hako's code from its page tables
+        # (process/idle_memory.cpp); what it touches on the way to blocking maps back in, so
+        # the code mapping's resident part stays a small fraction of its size. start then
+        # faults the code in again and the process runs.
+        b = self.bundle(["sh", "-c", WAIT_FOR_GO])
+        cid = self.create(b)
+        pid = self.rt.state(cid)["pid"]
+        code_size = code_rss = None
+        with open("/proc/%d/smaps" % pid) as f:
+            in_code = False
+            for line in f:
+                fields = line.split()
+                if "-" in fields[0] and len(fields) >= 5 and ":" in fields[3]:
+                    in_code = fields[1] == "r-xp" and fields[-1].endswith("hako")
+                elif in_code and fields[0] == "Size:":
+                    code_size = int(fields[1])
+                elif in_code and fields[0] == "Rss:":
+                    code_rss = int(fields[1])
+        self.assertIsNotNone(code_rss, "no r-xp mapping of hako in /proc/%d/smaps" % pid)
+        self.assertGreater(code_size, 1024)
+        self.assertLessEqual(code_rss, 256, "KiB of hako's %d KiB of code still mapped" % code_size)
+        self.rt.ok("start", cid)
+        self.assertEqual(self.wait_out(b, "started").strip(), "started")
+        self.go(b)
+        self.wait_status(cid, "stopped")
 
     def test_every_state_transition(self):
         b = self.bundle(["sh", "-c", WAIT_FOR_GO])

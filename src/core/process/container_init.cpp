@@ -205,7 +205,7 @@ void run_container_init(const LaunchRequest& request, const NamespacePlan& plan,
         ::_exit(1);
     }
     channel.close();
-    if (request.release_idle_memory) release_idle_memory();
+    if (request.release_idle_memory) release_idle_memory_until_readable(request.exec_gate_fd);
 
     sys::UniqueFd start_connection;
     try {
