@@ -127,6 +127,20 @@ void register_commands(CLI::App& app, hako::cli::CommandContext& context,
 
 int main(int argc, char** argv) {
     using hako::cli::CommandContext;
+    const std::string_view requested = command_named_in(argc, argv);
+    // Before any hako process enters a container's namespaces it runs from a sealed binary
+    // (CVE-2019-5736). Done first of all, while argv and environ are untouched, so the
+    // command line is parsed once instead of once in each image (~0.15 ms of create, run and
+    // exec). A failure is left to the second attempt below, which reports it once the
+    // logger exists.
+    bool sealed = false;
+    if (requested == "create" || requested == "run" || requested == "exec") {
+        try {
+            hako::security::ensure_sealed_exe(argv, environ);
+            sealed = true;
+        } catch (const std::exception&) {
+        }
+    }
     CommandContext context;
     auto& globals = context.globals;
 
@@ -144,7 +158,7 @@ int main(int argc, char** argv) {
     app.add_option("--rootless", globals.rootless, "rootless mode: auto, true or false")
         ->check(CLI::IsMember({"auto", "true", "false"}));
 
-    register_commands(app, context, command_named_in(argc, argv));
+    register_commands(app, context, requested);
 
     try {
         app.parse(argc, argv);
@@ -169,9 +183,7 @@ int main(int argc, char** argv) {
         return 1;
     }
     try {
-        // Before any hako process enters a container's namespaces it runs from a sealed
-        // in-memory copy of itself (CVE-2019-5736). argv and environ are still untouched.
-        if (enters_container(app)) hako::security::ensure_sealed_exe(argv, environ);
+        if (!sealed && enters_container(app)) hako::security::ensure_sealed_exe(argv, environ);
         if (globals.debug) {
             std::string command_line = "hako";
             for (int i = 1; i < argc; ++i) command_line += std::string(" ") + argv[i];
