@@ -103,6 +103,30 @@ TEST(StateJson, CgroupLayoutFromSavedHierarchies) {
               hako::cgroups::detect_layout().hierarchies.size());
 }
 
+TEST(StateJson, ListingParseSkipsWhatListDoesNotRead) {
+    ContainerState original = sample_state();
+    original.resources_json = R"({"pids":{"limit":5}})";
+    original.hooks_json = R"({"poststop":[{"path":"/bin/true"}]})";
+    const ContainerState listed =
+        hako::state::from_json_for_listing(hako::state::to_json(original));
+    EXPECT_EQ(listed.id, original.id);
+    EXPECT_EQ(listed.pid, original.pid);
+    EXPECT_EQ(listed.status, original.status);
+    EXPECT_EQ(listed.bundle, original.bundle);
+    EXPECT_EQ(listed.created, original.created);
+    EXPECT_EQ(listed.annotations, original.annotations);
+    EXPECT_EQ(listed.init_start_time, original.init_start_time);
+    EXPECT_EQ(listed.cgroup_paths, original.cgroup_paths);
+    EXPECT_TRUE(listed.cgroup_hierarchies.empty());
+    EXPECT_TRUE(listed.resources_json.empty());
+    EXPECT_TRUE(listed.hooks_json.empty());
+    // The full parse keeps them.
+    const ContainerState full = hako::state::from_json(hako::state::to_json(original));
+    EXPECT_EQ(full.cgroup_hierarchies.size(), 2U);
+    EXPECT_EQ(full.resources_json, original.resources_json);
+    EXPECT_FALSE(full.hooks_json.empty());
+}
+
 TEST(StateJson, RoundTripEveryStatus) {
     for (const Status status : {Status::creating, Status::created, Status::running,
                                 Status::paused, Status::stopped}) {

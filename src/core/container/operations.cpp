@@ -138,15 +138,15 @@ std::vector<ListEntry> list(state::StateStore& store) {
     std::vector<ListEntry> entries;
     const std::vector<std::string> ids = store.list_ids();
     if (ids.empty()) return entries;
-    // Only state written by an older hako lacks its hierarchies and needs the host's layout,
-    // read once for all of them.
+    // The states are read without their saved cgroup hierarchies (most of the parsing), so
+    // the freezer is found through the host's layout, read once for all of them.
     std::optional<cgroups::Layout> host_layout;
     for (const auto& id : ids) {
         try {
             const state::ContainerDir dir = store.open_for_reading(id);
-            auto state = dir.try_load();
+            auto state = dir.try_load_for_listing();
             if (!state) continue;
-            if (state->cgroup_hierarchies.empty() && !host_layout)
+            if (!state->cgroup_paths.empty() && !host_layout)
                 host_layout = cgroups::detect_layout();
             const state::Status status =
                 dir.current_status(*state, host_layout ? &*host_layout : nullptr);

@@ -50,8 +50,9 @@ std::optional<ProcStat> read_proc_stat(pid_t pid) {
             if (errno == ESRCH) return std::nullopt;  // reaped while reading
             throw_sys_error("read", path);
         }
-        if (n == 0) break;
         text.append(buffer.data(), static_cast<std::size_t>(n));
+        // The kernel formats the whole line at once: a shorter read is all of it.
+        if (static_cast<std::size_t>(n) < buffer.size()) break;
     }
 
     // comm is "(name)" and the name may itself hold spaces and ')': only the last ')' ends it.

@@ -184,10 +184,19 @@ std::string to_oci_json(const ContainerState& state, Status status) {
     return dump(json, 2);
 }
 
-ContainerState from_json(const std::string& text) {
+namespace {
+
+// hako.* members `list` does not read: their values are still scanned but never built.
+bool needed_for_listing(int depth, Json::parse_event_t event, const Json& parsed) {
+    if (depth != 2 || event != Json::parse_event_t::key) return true;
+    const auto& key = parsed.get_ref<const std::string&>();
+    return key != "cgroupHierarchies" && key != "resources" && key != "hooks";
+}
+
+ContainerState parse_state(const std::string& text, const Json::parser_callback_t& filter) {
     Json json;
     try {
-        json = Json::parse(text);
+        json = Json::parse(text, filter);
     } catch (const Json::exception& e) {
         fail("{}", without_exception_id(e.what()));
     }
@@ -228,6 +237,14 @@ ContainerState from_json(const std::string& text) {
         }
     }
     return state;
+}
+
+}  // namespace
+
+ContainerState from_json(const std::string& text) { return parse_state(text, nullptr); }
+
+ContainerState from_json_for_listing(const std::string& text) {
+    return parse_state(text, needed_for_listing);
 }
 
 }  // namespace hako::state

@@ -62,20 +62,28 @@ void lock_exclusive(int fd, const std::string& path) {
 
 // Names in the directory behind fd, without "." and "..". Read completely before anything is
 // removed so unlinking cannot disturb the iteration.
-std::vector<std::string> entries_of(int dir_fd, const std::string& path) {
+// Every entry but "." and "..", with its d_type (DT_UNKNOWN where the filesystem gives none).
+std::vector<std::pair<std::string, unsigned char>> typed_entries_of(int dir_fd,
+                                                                    const std::string& path) {
     sys::UniqueFd own(::openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!own) throw_sys_error("open", path);
     DirHandle dir(::fdopendir(own.get()));
     if (!dir) throw_sys_error("fdopendir", path);
     (void)own.release();  // closedir owns it now
-    std::vector<std::string> names;
+    std::vector<std::pair<std::string, unsigned char>> entries;
     errno = 0;
     while (const dirent* entry = ::readdir(dir.get())) {
         const std::string_view name(entry->d_name);
-        if (name != "." && name != "..") names.emplace_back(name);
+        if (name != "." && name != "..") entries.emplace_back(name, entry->d_type);
         errno = 0;
     }
     if (errno != 0) throw_sys_error("readdir", path);
+    return entries;
+}
+
+std::vector<std::string> entries_of(int dir_fd, const std::string& path) {
+    std::vector<std::string> names;
+    for (auto& [name, type] : typed_entries_of(dir_fd, path)) names.push_back(std::move(name));
     return names;
 }
 
@@ -181,8 +189,14 @@ std::vector<std::string> StateStore::list_ids() const {
         throw_sys_error("open", root_);
     }
     std::vector<std::string> ids;
-    for (auto& name : entries_of(root_fd.get(), root_)) {
+    for (auto& [name, type] : typed_entries_of(root_fd.get(), root_)) {
         if (name.starts_with('.')) continue;
+        // The entry's type from readdir spares a stat per container (list of a thousand).
+        if (type == DT_DIR) {
+            ids.push_back(std::move(name));
+            continue;
+        }
+        if (type != DT_UNKNOWN) continue;
         struct stat st {};
         if (::fstatat(root_fd.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) < 0) {
             if (errno == ENOENT) continue;  // deleted while listing
@@ -210,16 +224,23 @@ void ContainerDir::save(const ContainerState& state) const {
               temp_path);
 }
 
-std::optional<ContainerState> ContainerDir::try_load() const {
+std::optional<ContainerState> ContainerDir::try_load() const { return try_load_with(from_json); }
+
+std::optional<ContainerState> ContainerDir::try_load_for_listing() const {
+    return try_load_with(from_json_for_listing);
+}
+
+std::optional<ContainerState> ContainerDir::try_load_with(
+    ContainerState (*parse)(const std::string&)) const {
     const std::string file_path = path_ + "/" + kStateFile;
     const sys::UniqueFd fd(::openat(dir_fd_.get(), kStateFile, O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
     if (!fd) {
         if (errno == ENOENT) return std::nullopt;
         throw_sys_error("open", file_path);
     }
-    const std::string text = sys::read_all(fd.get(), file_path);
+    const std::string text = sys::read_regular_file(fd.get(), file_path);
     try {
-        return from_json(text);
+        return parse(text);
     } catch (const Error& e) {
         fail("{}: invalid: {}", file_path, e.what());
     }

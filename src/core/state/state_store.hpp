@@ -62,6 +62,9 @@ std::unique_ptr<cgroups::Manager> cgroup_manager(const ContainerState& state);
 std::string to_json(const ContainerState& state);
 std::string to_oci_json(const ContainerState& state, Status status);
 ContainerState from_json(const std::string& text);  // throws hako::Error naming the field
+// What `list` needs of a state, parsed without building the rest (the saved cgroup
+// hierarchies, resources and hooks): listing a thousand containers is mostly JSON parsing.
+ContainerState from_json_for_listing(const std::string& text);
 
 class ContainerDir;
 
@@ -102,6 +105,8 @@ public:
     ContainerState load() const;
     // nullopt when state.json does not exist yet (a create that was killed early).
     std::optional<ContainerState> try_load() const;
+    // try_load through from_json_for_listing.
+    std::optional<ContainerState> try_load_for_listing() const;
 
     // The status derived from the live process: stopped when the init is gone (or a different
     // process owns the pid), paused when the container's freezer is frozen (checked first, as
@@ -118,6 +123,8 @@ public:
     void remove();
 
 private:
+    std::optional<ContainerState> try_load_with(ContainerState (*parse)(const std::string&)) const;
+
     std::string id_;
     std::string path_;
     sys::UniqueFd dir_fd_;  // O_DIRECTORY, holds the flock

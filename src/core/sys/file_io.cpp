@@ -25,6 +25,20 @@ std::string read_all(int fd, const std::string& path) {
     }
 }
 
+std::string read_regular_file(int fd, const std::string& path) {
+    std::string content;
+    std::array<char, 16384> buffer{};
+    for (;;) {
+        const ssize_t n = ::read(fd, buffer.data(), buffer.size());
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            throw_sys_error("read", path);
+        }
+        content.append(buffer.data(), static_cast<std::size_t>(n));
+        if (static_cast<std::size_t>(n) < buffer.size()) return content;
+    }
+}
+
 std::string read_file(const std::string& path) {
     const UniqueFd fd(check_sys(::open(path.c_str(), O_RDONLY | O_CLOEXEC), "open", path));
     return read_all(fd.get(), path);
