@@ -102,7 +102,7 @@ std::vector<std::string> update(state::StateStore& store, const std::string& id,
 std::string state_json(state::StateStore& store, const std::string& id);
 
 struct ListEntry {
-    state::ContainerState state;
+    state::ContainerState state;  // the OCI fields (what `state` prints) and init_start_time
     state::Status status;
 };
 std::vector<ListEntry> list(state::StateStore& store);

@@ -150,6 +150,9 @@ std::vector<ListEntry> list(state::StateStore& store) {
                 host_layout = cgroups::detect_layout();
             const state::Status status =
                 dir.current_status(*state, host_layout ? &*host_layout : nullptr);
+            // Listed entries carry the OCI fields only: a thousand containers' cgroup paths
+            // would double list's peak memory.
+            state->cgroup_paths = {};
             entries.push_back({std::move(*state), status});
         } catch (const Error&) {
             // Deleted between listing and opening: not a container any more.
