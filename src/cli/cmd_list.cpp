@@ -9,29 +9,40 @@
 namespace hako::cli {
 namespace {
 
+// Columns as runc's tabwriter lays them out: at least 12 wide, one space of padding. Widths
+// come from the entries themselves, so the table is written once, without a copy of every
+// cell (a thousand containers).
 void print_table(const std::vector<container::ListEntry>& entries) {
-    using Row = std::array<std::string, 6>;
-    std::vector<Row> rows{{"ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"}};
-    for (const auto& entry : entries) {
-        const bool stopped = entry.status == state::Status::stopped;
-        rows.push_back({entry.state.id, std::to_string(stopped ? 0 : entry.state.pid),
-                        std::string(state::status_name(entry.status)), entry.state.bundle,
-                        entry.state.created, entry.state.owner.empty() ? "root" : entry.state.owner});
-    }
-    // Columns as runc's tabwriter lays them out: at least 12 wide, one space of padding.
+    constexpr std::array<std::string_view, 6> kHeader{"ID",      "PID",     "STATUS",
+                                                      "BUNDLE",  "CREATED", "OWNER"};
+    auto cells = [](const container::ListEntry& entry, const std::string& pid) {
+        const std::string& owner = entry.state.owner;
+        return std::array<std::string_view, 6>{
+            entry.state.id, pid, state::status_name(entry.status), entry.state.bundle,
+            entry.state.created, owner.empty() ? std::string_view("root") : owner};
+    };
+    auto pid_of = [](const container::ListEntry& entry) {
+        return std::to_string(entry.status == state::Status::stopped ? 0 : entry.state.pid);
+    };
     std::array<std::size_t, 6> widths{};
-    for (const auto& row : rows)
+    auto widen = [&widths](const std::array<std::string_view, 6>& row) {
         for (std::size_t i = 0; i < row.size(); ++i)
             widths[i] = std::max({widths[i], row[i].size() + 1, std::size_t{12}});
-    std::string out;
-    for (const auto& row : rows) {
+    };
+    widen(kHeader);
+    for (const auto& entry : entries) widen(cells(entry, pid_of(entry)));
+    std::string line;  // one row at a time through stdio's buffer
+    auto print_row = [&line, &widths](const std::array<std::string_view, 6>& row) {
+        line.clear();
         for (std::size_t i = 0; i < row.size(); ++i) {
-            out += row[i];
-            if (i + 1 < row.size()) out.append(widths[i] - row[i].size(), ' ');
+            line += row[i];
+            if (i + 1 < row.size()) line.append(widths[i] - row[i].size(), ' ');
         }
-        out += '\n';
-    }
-    std::fwrite(out.data(), 1, out.size(), stdout);
+        line += '\n';
+        std::fwrite(line.data(), 1, line.size(), stdout);
+    };
+    print_row(kHeader);
+    for (const auto& entry : entries) print_row(cells(entry, pid_of(entry)));
 }
 
 }  // namespace

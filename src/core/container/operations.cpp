@@ -138,6 +138,7 @@ std::vector<ListEntry> list(state::StateStore& store) {
     std::vector<ListEntry> entries;
     const std::vector<std::string> ids = store.list_ids();
     if (ids.empty()) return entries;
+    entries.reserve(ids.size());
     // The states are read without their saved cgroup hierarchies (most of the parsing), so
     // the freezer is found through the host's layout, read once for all of them.
     std::optional<cgroups::Layout> host_layout;
