@@ -104,7 +104,8 @@ void add_update_command(CLI::App& app, CommandContext& context) {
     struct Args {
         std::string id;
         Flags flags;
-        std::map<std::string, CLI::Option*> options;
+        std::map<std::string, CLI::Option*> options;  // valid while parsing only
+        std::map<std::string, std::string> given;     // the flags on the command line
     };
     auto args = std::make_shared<Args>();
     auto* command = app.add_subcommand("update", "update container resource constraints");
@@ -141,16 +142,18 @@ void add_update_command(CLI::App& app, CommandContext& context) {
     }
     command->add_option("id", args->id, "container id")->required();
     command->callback([&context, args] {
+        // Which flags were given is asked of the parser now: main() lets the parser go before
+        // the command runs.
+        for (const auto& [name, option] : args->options) {
+            if (option->count() > 0) args->given[name] = args->flags.values.at(name);
+        }
+        args->options.clear();
         context.action = [args](CommandContext& ctx) {
             cgroups::Resources changes;
             if (!args->flags.resources.empty()) {
                 changes = cgroups::parse_resources(read_resources(args->flags.resources), kWhere);
             } else {
-                std::map<std::string, std::string> given;
-                for (const auto& [name, option] : args->options) {
-                    if (option->count() > 0) given[name] = args->flags.values.at(name);
-                }
-                changes = from_flags(given, ctx.logger);
+                changes = from_flags(args->given, ctx.logger);
             }
             state::StateStore store(ctx.globals.root);
             for (const std::string& warning : container::update(store, args->id, changes, kWhere)) {

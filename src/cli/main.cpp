@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdio>
+#include <memory>
 #include <string_view>
 #include <seccomp.h>
 #include <unistd.h>
@@ -144,7 +145,10 @@ int main(int argc, char** argv) {
     CommandContext context;
     auto& globals = context.globals;
 
-    CLI::App app{"hako: an OCI container runtime", "hako"};
+    // Owned through a pointer so it can go before the command runs: its memory is then free
+    // for the command, and a container's init (a copy of this process) gives it back.
+    auto owned_app = std::make_unique<CLI::App>("hako: an OCI container runtime", "hako");
+    CLI::App& app = *owned_app;
     app.require_subcommand(0, 1);
     bool version = false;
     app.add_flag("-v,--version", version, "print the version");
@@ -182,8 +186,11 @@ int main(int argc, char** argv) {
         std::fputs(app.help().c_str(), stderr);
         return 1;
     }
+    const bool enters = enters_container(app);
+    const bool makes = makes_cgroups(app);
+    owned_app.reset();
     try {
-        if (!sealed && enters_container(app)) hako::security::ensure_sealed_exe(argv, environ);
+        if (!sealed && enters) hako::security::ensure_sealed_exe(argv, environ);
         if (globals.debug) {
             std::string command_line = "hako";
             for (int i = 1; i < argc; ++i) command_line += std::string(" ") + argv[i];
@@ -192,7 +199,7 @@ int main(int argc, char** argv) {
         }
         // Engines pass --systemd-cgroup on every call; as with runc, only the commands that
         // make cgroups need the driver, and they fail before anything is made.
-        if (globals.systemd_cgroup && makes_cgroups(app))
+        if (globals.systemd_cgroup && makes)
             hako::fail("--systemd-cgroup: hako has no systemd cgroup manager; run without "
                        "--systemd-cgroup to use cgroupfs");
         return context.action(context);
