@@ -14,6 +14,7 @@
 #include <climits>
 #include <cstring>
 #include <fstream>
+#include <optional>
 
 #include "fs/rootfs.hpp"
 #include "fs/safe_path.hpp"
@@ -107,8 +108,11 @@ PreparedExec set_up(const LaunchRequest& request, const NamespacePlan& plan,
     if (!request.no_new_keyring) join_session_keyring(request.container_id);
     set_names(spec, plan);
     // hako's own /proc for its sysctl and LSM writes, opened while the container's /proc
-    // (whatever the image and the mounts make of it) is not yet in the way.
-    const auto procfs = security::PrivateProcfs::open();
+    // (whatever the image and the mounts make of it) is not yet in the way. Only when there
+    // are such writes: a procfs instance costs a mount, and its release an RCU grace period.
+    std::optional<security::PrivateProcfs> procfs;
+    if (!spec.linux_config.sysctl.empty() || security::has_exec_labels(process))
+        procfs = security::PrivateProcfs::open();
 
     fs::RootfsPlan rootfs_plan;
     rootfs_plan.spec = &spec;
@@ -136,9 +140,9 @@ PreparedExec set_up(const LaunchRequest& request, const NamespacePlan& plan,
         const sys::UniqueFd root(check_sys(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC), "open /"));
         fs::mkdir_all_in_root(root.get(), process.cwd);
     }
-    write_sysctls(spec.linux_config.sysctl, procfs);
+    if (procfs) write_sysctls(spec.linux_config.sysctl, *procfs);
     fs::finalize_rootfs(rootfs_plan);
-    security::apply_exec_labels(procfs, process);
+    if (procfs) security::apply_exec_labels(*procfs, process);
 
     apply_rlimits(process.rlimits);
     if (process.no_new_privileges)

@@ -10,6 +10,7 @@
 
 #include <array>
 #include <cstring>
+#include <optional>
 
 #include "process/child_guard.hpp"
 #include "process/executable.hpp"
@@ -104,8 +105,10 @@ PreparedExec set_up_child(const ExecRequest& request, int pidfd, int join_flags,
         fail("sync channel: expected go, got message {}", static_cast<int>(go.type));
     seccomp = request.seccomp != nullptr ? *request.seccomp : security::InitSeccomp(spec);
     // hako's own procfs of the container's pid namespace, for the LSM label writes: the
-    // container's /proc may be anything once we are inside (CVE-2019-16884).
-    const auto procfs = security::PrivateProcfs::open();
+    // container's /proc may be anything once we are inside (CVE-2019-16884). Only with labels
+    // to write: a procfs instance costs a mount, and its release an RCU grace period.
+    std::optional<security::PrivateProcfs> procfs;
+    if (security::has_exec_labels(process)) procfs = security::PrivateProcfs::open();
 
     // The pid namespace is ours from birth; joining the mount namespace makes the
     // container's root our root and cwd, so no path below can reach the host.
@@ -117,7 +120,7 @@ PreparedExec set_up_child(const ExecRequest& request, int pidfd, int join_flags,
         make_controlling_terminal(pty.slave.get());
         channel.send(SyncType::kConsole, 0, pty.name, pty.master.get());
     }
-    security::apply_exec_labels(procfs, process);
+    if (procfs) security::apply_exec_labels(*procfs, process);
     apply_rlimits(process.rlimits);
     if (process.no_new_privileges)
         check_sys(::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl PR_SET_NO_NEW_PRIVS");

@@ -69,6 +69,10 @@ std::string apparmor_exec_attr(const PrivateProcfs& proc) {
     return thread + "/attr/exec";
 }
 
+bool has_exec_labels(const spec::Process& process) {
+    return !process.apparmor_profile.empty() || !process.selinux_label.empty();
+}
+
 void apply_exec_labels(const PrivateProcfs& proc, const spec::Process& process) {
     if (!process.apparmor_profile.empty()) {
         write_attr(proc, apparmor_exec_attr(proc), "exec " + process.apparmor_profile,

@@ -30,5 +30,7 @@ std::string apparmor_exec_attr(const PrivateProcfs& proc);
 // Writes the process's AppArmor profile ("exec <profile>") and SELinux label for the next
 // execve of the calling thread. Nothing happens for empty fields.
 void apply_exec_labels(const PrivateProcfs& proc, const spec::Process& process);
+// Whether apply_exec_labels has anything to write (and so needs a PrivateProcfs).
+bool has_exec_labels(const spec::Process& process);
 
 }  // namespace hako::security
