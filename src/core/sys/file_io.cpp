@@ -11,7 +11,9 @@
 
 namespace hako::sys {
 
-std::string read_all(int fd, const std::string& path) {
+namespace {
+
+std::string read_to_end(int fd, const std::string& path, bool short_read_is_end) {
     std::string content;
     std::array<char, 16384> buffer{};
     for (;;) {
@@ -20,23 +22,18 @@ std::string read_all(int fd, const std::string& path) {
             if (errno == EINTR) continue;
             throw_sys_error("read", path);
         }
-        if (n == 0) return content;
         content.append(buffer.data(), static_cast<std::size_t>(n));
+        if (n == 0 || (short_read_is_end && static_cast<std::size_t>(n) < buffer.size()))
+            return content;
     }
 }
 
+}  // namespace
+
+std::string read_all(int fd, const std::string& path) { return read_to_end(fd, path, false); }
+
 std::string read_regular_file(int fd, const std::string& path) {
-    std::string content;
-    std::array<char, 16384> buffer{};
-    for (;;) {
-        const ssize_t n = ::read(fd, buffer.data(), buffer.size());
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            throw_sys_error("read", path);
-        }
-        content.append(buffer.data(), static_cast<std::size_t>(n));
-        if (static_cast<std::size_t>(n) < buffer.size()) return content;
-    }
+    return read_to_end(fd, path, true);
 }
 
 std::string read_file(const std::string& path) {
