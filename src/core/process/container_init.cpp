@@ -180,7 +180,8 @@ std::vector<char*> as_argv(std::vector<std::string>& strings) {
 }  // namespace
 
 void run_container_init(const LaunchRequest& request, const NamespacePlan& plan,
-                        cgroups::SelfJoin& self_join, SyncChannel& channel) noexcept {
+                        cgroups::SelfJoin& self_join, const IdleMemoryPlan& idle,
+                        SyncChannel& channel) noexcept {
     std::vector<std::string> warnings;
     PreparedExec prepared;
     security::InitSeccomp seccomp;
@@ -209,7 +210,7 @@ void run_container_init(const LaunchRequest& request, const NamespacePlan& plan,
         ::_exit(1);
     }
     channel.close();
-    if (request.release_idle_memory) release_idle_memory_until_readable(request.exec_gate_fd);
+    if (request.release_idle_memory) release_idle_memory_until_readable(idle, request.exec_gate_fd);
 
     sys::UniqueFd start_connection;
     try {

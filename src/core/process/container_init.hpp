@@ -1,5 +1,6 @@
 #pragma once
 // The child side: what the cloned init does, from its first instruction to execve.
+#include "process/idle_memory.hpp"
 #include "process/launcher.hpp"
 #include "process/namespace_plan.hpp"
 #include "process/sync_channel.hpp"
@@ -9,7 +10,9 @@ namespace hako::process {
 // Runs in the cloned child; never returns. Every failure is reported on the channel as
 // kError with the errno and a one-line message, then the child exits 1.
 // self_join: the container's v1 cgroups, joined before anything else (cgroups/self_join.hpp).
+// idle: what to give back while waiting for `start` (made by the parent, idle_memory.hpp).
 [[noreturn]] void run_container_init(const LaunchRequest& request, const NamespacePlan& plan,
-                                     cgroups::SelfJoin& self_join, SyncChannel& channel) noexcept;
+                                     cgroups::SelfJoin& self_join, const IdleMemoryPlan& idle,
+                                     SyncChannel& channel) noexcept;
 
 }  // namespace hako::process

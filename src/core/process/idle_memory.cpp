@@ -1,5 +1,6 @@
 #include "process/idle_memory.hpp"
 
+#include <fcntl.h>
 #include <link.h>
 #include <malloc.h>
 #include <poll.h>
@@ -7,38 +8,77 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstdint>
 
+#include "sys/unique_fd.hpp"
+
 namespace hako::process {
 namespace {
 
-struct Range {
-    std::uintptr_t start = 0;
-    std::uintptr_t length = 0;
-};
+using Range = IdleMemoryPlan::Range;
 
-struct ReadOnlySegments {
-    std::array<Range, 8> ranges{};
-    int count = 0;
+void add_range(IdleMemoryPlan& plan, std::uintptr_t start, std::uintptr_t length) {
+    if (length == 0 || plan.count == static_cast<int>(plan.ranges.size())) return;
+    plan.ranges[static_cast<std::size_t>(plan.count++)] = {start, length};
+}
+
+// The pages of [start, end) that are present and still the file's (pagemap bit 61, "file
+// page or shared anonymous"), merged into ranges. A page copied on write (bit 61 clear) is
+// skipped: dropping it would bring back the file's unrelocated bytes.
+void add_file_pages(IdleMemoryPlan& plan, std::uintptr_t start, std::uintptr_t end,
+                    std::uintptr_t page) {
+    const sys::UniqueFd pagemap(::open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC));
+    if (!pagemap) return;
+    std::array<std::uint64_t, 64> entries{};
+    const std::size_t pages = std::min<std::size_t>((end - start) / page, entries.size());
+    const auto bytes = static_cast<ssize_t>(pages * sizeof(std::uint64_t));
+    if (::pread(pagemap.get(), entries.data(), static_cast<std::size_t>(bytes),
+                static_cast<off_t>(start / page * sizeof(std::uint64_t))) != bytes)
+        return;
+    constexpr std::uint64_t kPresent = 1ULL << 63;
+    constexpr std::uint64_t kFilePage = 1ULL << 61;
+    std::uintptr_t run_start = 0;
+    std::uintptr_t run_length = 0;
+    for (std::size_t i = 0; i < pages; ++i) {
+        const std::uintptr_t address = start + i * page;
+        if ((entries[i] & (kPresent | kFilePage)) == (kPresent | kFilePage)) {
+            if (run_length == 0) run_start = address;
+            run_length += page;
+            continue;
+        }
+        add_range(plan, run_start, run_length);
+        run_length = 0;
+    }
+    add_range(plan, run_start, run_length);
+}
+
+struct PlanContext {
+    IdleMemoryPlan* plan;
+    std::uintptr_t page;
 };
 
 // dl_iterate_phdr works in the static binary too; the first object it reports is the
-// program itself. Only segments without PF_W are dropped: their pages are never written, so
-// MADV_DONTNEED just unmaps them and the next access maps the same file page again. The
-// writable segments (.data, .bss, the RELRO part) hold state and are left alone.
-int collect_read_only_segments(dl_phdr_info* info, std::size_t /*size*/, void* data) {
-    auto& segments = *static_cast<ReadOnlySegments*>(data);
-    const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
+// program itself. Segments without PF_W are never written, so MADV_DONTNEED just unmaps them
+// and the next access maps the same file page again. The writable segment holds state and
+// is left alone, but for the part of it that is RELRO (read-only once started).
+int collect_segments(dl_phdr_info* info, std::size_t /*size*/, void* data) {
+    auto& context = *static_cast<PlanContext*>(data);
+    const std::uintptr_t page = context.page;
     for (int i = 0; i < info->dlpi_phnum; ++i) {
         const ElfW(Phdr)& segment = info->dlpi_phdr[i];
-        if (segment.p_type != PT_LOAD || (segment.p_flags & PF_W) != 0) continue;
-        if (segments.count == static_cast<int>(segments.ranges.size())) break;
-        const std::uintptr_t start = (info->dlpi_addr + segment.p_vaddr) & ~(page - 1);
-        const std::uintptr_t end =
-            (info->dlpi_addr + segment.p_vaddr + segment.p_memsz + page - 1) & ~(page - 1);
-        segments.ranges[static_cast<std::size_t>(segments.count++)] = {start, end - start};
+        const std::uintptr_t first = info->dlpi_addr + segment.p_vaddr;
+        const std::uintptr_t start = first & ~(page - 1);
+        if (segment.p_type == PT_LOAD && (segment.p_flags & PF_W) == 0) {
+            const std::uintptr_t end = (first + segment.p_memsz + page - 1) & ~(page - 1);
+            add_range(*context.plan, start, end - start);
+        } else if (segment.p_type == PT_GNU_RELRO) {
+            // Only whole pages: the kernel protects RELRO rounded down at its end.
+            const std::uintptr_t end = (first + segment.p_memsz) & ~(page - 1);
+            if (end > start) add_file_pages(*context.plan, start, end, page);
+        }
     }
     return 1;  // the program only, not the vDSO
 }
@@ -69,10 +109,10 @@ int collect_read_only_segments(dl_phdr_info* info, std::size_t /*size*/, void* d
 
 // Aligned so that its few hundred bytes never straddle two pages: the wait costs one code
 // page (and its fault-around neighbourhood) instead of every function on the way.
-[[gnu::noinline, gnu::aligned(512)]] void drop_code_and_poll(const ReadOnlySegments* segments,
-                                                           pollfd* wanted) {
-    for (int i = 0; i < segments->count; ++i) {
-        const Range& range = segments->ranges[static_cast<std::size_t>(i)];
+[[gnu::noinline, gnu::aligned(512)]] void drop_code_and_poll(const IdleMemoryPlan* plan,
+                                                             pollfd* wanted) {
+    for (int i = 0; i < plan->count; ++i) {
+        const Range& range = plan->ranges[static_cast<std::size_t>(i)];
         raw_syscall3(SYS_madvise, static_cast<long>(range.start), static_cast<long>(range.length),
                      MADV_DONTNEED);
     }
@@ -80,9 +120,9 @@ int collect_read_only_segments(dl_phdr_info* info, std::size_t /*size*/, void* d
     }
 }
 #else
-void drop_code_and_poll(const ReadOnlySegments* segments, pollfd* wanted) {
-    for (int i = 0; i < segments->count; ++i) {
-        const Range& range = segments->ranges[static_cast<std::size_t>(i)];
+void drop_code_and_poll(const IdleMemoryPlan* plan, pollfd* wanted) {
+    for (int i = 0; i < plan->count; ++i) {
+        const Range& range = plan->ranges[static_cast<std::size_t>(i)];
         ::madvise(reinterpret_cast<void*>(range.start), range.length, MADV_DONTNEED);
     }
     while (::poll(wanted, 1, -1) < 0 && errno == EINTR) {
@@ -92,13 +132,18 @@ void drop_code_and_poll(const ReadOnlySegments* segments, pollfd* wanted) {
 
 }  // namespace
 
-void release_idle_memory_until_readable(int listen_fd) noexcept {
-    ReadOnlySegments segments;
-    ::dl_iterate_phdr(collect_read_only_segments, &segments);
+IdleMemoryPlan plan_idle_memory() noexcept {
+    IdleMemoryPlan plan;
+    PlanContext context{&plan, static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE))};
+    ::dl_iterate_phdr(collect_segments, &context);
+    return plan;
+}
+
+void release_idle_memory_until_readable(const IdleMemoryPlan& plan, int listen_fd) noexcept {
     ::malloc_trim(0);
     drop_stack_below_current_frame();
     pollfd wanted{listen_fd, POLLIN, 0};
-    drop_code_and_poll(&segments, &wanted);
+    drop_code_and_poll(&plan, &wanted);
 }
 
 }  // namespace hako::process

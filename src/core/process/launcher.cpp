@@ -126,6 +126,9 @@ LaunchedInit launch_init(const LaunchRequest& request) {
         self_join = request.cgroups->open_self_join();
     }
     const bool joins_v1_itself = !self_join.empty();
+    // Read here, on the host's /proc: the init must not trust the container's.
+    const IdleMemoryPlan idle =
+        request.release_idle_memory ? plan_idle_memory() : IdleMemoryPlan{};
 
     int pidfd = -1;
     sys::CloneArgs args;
@@ -148,7 +151,7 @@ LaunchedInit launch_init(const LaunchRequest& request) {
     if (pid < 0) throw_sys_error("clone3 container init");
     if (pid == 0) {
         parent_channel.close();
-        run_container_init(request, plan, self_join, child_channel);
+        run_container_init(request, plan, self_join, idle, child_channel);
     }
     self_join.close();
     sys::UniqueFd pidfd_owner(pidfd);
