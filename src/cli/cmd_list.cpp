@@ -16,13 +16,13 @@ void print_table(const std::vector<container::ListEntry>& entries) {
     constexpr std::array<std::string_view, 6> kHeader{"ID",      "PID",     "STATUS",
                                                       "BUNDLE",  "CREATED", "OWNER"};
     auto cells = [](const container::ListEntry& entry, const std::string& pid) {
-        const std::string& owner = entry.state.owner;
+        const std::string& owner = entry.owner;
         return std::array<std::string_view, 6>{
-            entry.state.id, pid, state::status_name(entry.status), entry.state.bundle,
-            entry.state.created, owner.empty() ? std::string_view("root") : owner};
+            entry.id, pid, state::status_name(entry.status), entry.bundle,
+            entry.created, owner.empty() ? std::string_view("root") : owner};
     };
     auto pid_of = [](const container::ListEntry& entry) {
-        return std::to_string(entry.status == state::Status::stopped ? 0 : entry.state.pid);
+        return std::to_string(entry.status == state::Status::stopped ? 0 : entry.pid);
     };
     std::array<std::size_t, 6> widths{};
     auto widen = [&widths](const std::array<std::string_view, 6>& row) {
@@ -63,12 +63,12 @@ void add_list_command(CLI::App& app, CommandContext& context) {
             state::StateStore store(ctx.globals.root);
             const auto entries = container::list(store);
             if (args->quiet) {
-                for (const auto& entry : entries) std::printf("%s\n", entry.state.id.c_str());
+                for (const auto& entry : entries) std::printf("%s\n", entry.id.c_str());
             } else if (args->format == "json") {
                 nlohmann::ordered_json array = nlohmann::ordered_json::array();
                 for (const auto& entry : entries)
                     array.push_back(
-                        nlohmann::ordered_json::parse(state::to_oci_json(entry.state, entry.status)));
+                        nlohmann::ordered_json::parse(entry.oci_json()));
                 std::printf("%s\n", array.dump().c_str());
             } else {
                 print_table(entries);

@@ -101,9 +101,21 @@ std::vector<std::string> update(state::StateStore& store, const std::string& id,
 // The runtime-spec state document.
 std::string state_json(state::StateStore& store, const std::string& id);
 
+// One listed container: the fields of its state document and nothing more (a thousand
+// containers' full states would be most of list's memory).
 struct ListEntry {
-    state::ContainerState state;  // the OCI fields (what `state` prints) and init_start_time
-    state::Status status;
+    std::string oci_version;
+    std::string id;
+    pid_t pid = 0;
+    state::Status status = state::Status::stopped;
+    std::string bundle;
+    std::string rootfs;
+    std::string created;
+    std::string owner;
+    std::map<std::string, std::string> annotations;
+
+    // As `state` prints it.
+    [[nodiscard]] std::string oci_json() const;
 };
 std::vector<ListEntry> list(state::StateStore& store);
 

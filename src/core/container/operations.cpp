@@ -134,6 +134,19 @@ std::string state_json(state::StateStore& store, const std::string& id) {
     return state::to_oci_json(*state, dir.current_status(*state));
 }
 
+std::string ListEntry::oci_json() const {
+    state::ContainerState state;
+    state.oci_version = oci_version;
+    state.id = id;
+    state.pid = pid;
+    state.bundle = bundle;
+    state.rootfs = rootfs;
+    state.created = created;
+    state.owner = owner;
+    state.annotations = annotations;
+    return state::to_oci_json(state, status);
+}
+
 std::vector<ListEntry> list(state::StateStore& store) {
     std::vector<ListEntry> entries;
     const std::vector<std::string> ids = store.list_ids();
@@ -151,10 +164,10 @@ std::vector<ListEntry> list(state::StateStore& store) {
                 host_layout = cgroups::detect_layout();
             const state::Status status =
                 dir.current_status(*state, host_layout ? &*host_layout : nullptr);
-            // Listed entries carry the OCI fields only: a thousand containers' cgroup paths
-            // would double list's peak memory.
-            state->cgroup_paths = {};
-            entries.push_back({std::move(*state), status});
+            entries.push_back({std::move(state->oci_version), std::move(state->id), state->pid,
+                               status, std::move(state->bundle), std::move(state->rootfs),
+                               std::move(state->created), std::move(state->owner),
+                               std::move(state->annotations)});
         } catch (const Error&) {
             // Deleted between listing and opening: not a container any more.
         }
