@@ -226,6 +226,18 @@ class PtySession:
                                      % (needle, self.output.decode(errors="replace")))
         return self.output.decode(errors="replace")
 
+    def ask_until(self, question, needle, timeout, interval):
+        """Sends question every interval seconds until needle appears (engines relay a
+        resize asynchronously); raises after timeout seconds."""
+        deadline = time.monotonic() + timeout
+        while True:
+            self.send(question)
+            try:
+                return self.expect(needle, timeout=interval)
+            except AssertionError:
+                if time.monotonic() > deadline:
+                    raise
+
     def resize(self, rows, cols):
         _set_winsize(self.master, rows, cols)
 

@@ -387,15 +387,7 @@ class ContainerdScenarios:
         """Resizes ctr's terminal; ctr forwards SIGWINCH to the task's pty asynchronously, so
         `stty size` is asked again until the new size shows (or 10 s pass)."""
         session.resize(rows, cols)
-        wanted = "%d %d" % (rows, cols)
-        deadline = time.monotonic() + 10
-        while True:
-            session.send("stty size\n")
-            try:
-                return session.expect(wanted, timeout=0.5)
-            except AssertionError:
-                if time.monotonic() > deadline:
-                    raise
+        return session.ask_until("stty size\n", "%d %d" % (rows, cols), timeout=10, interval=0.5)
 
     # -- scenarios -------------------------------------------------------------------------
 

@@ -417,15 +417,8 @@ class DockerScenarios:
     @staticmethod
     def expect_size(session, rows, cols, timeout=15):
         """The terminal size the container sees; Docker resizes asynchronously."""
-        deadline = time.monotonic() + timeout
-        needle = "S%dx%dE" % (rows, cols)
-        while True:
-            session.send("echo S$(stty size | tr ' ' x)E\n")
-            try:
-                return session.expect(needle, timeout=1)
-            except AssertionError:
-                if time.monotonic() > deadline:
-                    raise
+        return session.ask_until("echo S$(stty size | tr ' ' x)E\n", "S%dx%dE" % (rows, cols),
+                                 timeout=timeout, interval=1)
 
     # -- scenarios ------------------------------------------------------------------------
 

@@ -268,9 +268,10 @@ class PodmanScenarios:
     # Where the runtime keeps a container's state (its default --root, inside the holder's
     # private /run).
     STATE_ROOT = None
-    # The runtime's words for a missing and a non-executable command, as Podman shows them.
-    MISSING_WORDS = None
-    NOT_EXECUTABLE_WORDS = None
+    # The runtime's words for a missing and a non-executable command, as Podman shows them
+    # (runc's, which hako keeps).
+    MISSING_WORDS = 'exec: "/nonexistent": stat /nonexistent: no such file or directory'
+    NOT_EXECUTABLE_WORDS = 'exec: "/etc/passwd": permission denied'
     # Port published in the network scenario (distinct per runtime).
     PORT = None
     # The mode of a "tmpcopyup" tmpfs's root; None: the covered directory's (runc's chmod).
@@ -600,16 +601,12 @@ class PodmanScenarios:
 class PodmanHako(PodmanScenarios, unittest.TestCase):
     RUNTIME = "hako"
     STATE_ROOT = "/run/hako"
-    MISSING_WORDS = 'exec: "/nonexistent": stat /nonexistent: no such file or directory'
-    NOT_EXECUTABLE_WORDS = 'exec: "/etc/passwd": permission denied'
     PORT = 18081
 
 
 class PodmanRunc(PodmanScenarios, unittest.TestCase):
     RUNTIME = "runc"
     STATE_ROOT = "/run/runc"
-    MISSING_WORDS = 'exec: "/nonexistent": stat /nonexistent: no such file or directory'
-    NOT_EXECUTABLE_WORDS = 'exec: "/etc/passwd": permission denied'
     PORT = 18082
 
 

@@ -14,6 +14,7 @@
 
 #include "hooks/runner.hpp"
 #include "sys/error.hpp"
+#include "test_support.hpp"
 
 namespace {
 
@@ -24,13 +25,6 @@ namespace fs = std::filesystem;
 
 class HookRunner : public ::testing::Test {
   protected:
-    void SetUp() override {
-        char pattern[] = "/tmp/hako-hooks-test-XXXXXX";
-        ASSERT_NE(::mkdtemp(pattern), nullptr);
-        dir_ = pattern;
-    }
-    void TearDown() override { fs::remove_all(dir_); }
-
     [[nodiscard]] std::string path(const std::string& name) const { return dir_ + "/" + name; }
 
     [[nodiscard]] std::string read(const std::string& name) const {
@@ -48,7 +42,8 @@ class HookRunner : public ::testing::Test {
         return hook;
     }
 
-    std::string dir_;
+    hako::test::TempDir temp_{"hako-hooks-test"};
+    const std::string dir_ = temp_.path();
 };
 
 // Alive and not a zombie, from /proc/PID/stat (this host's init reaps orphans late).

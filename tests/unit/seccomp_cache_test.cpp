@@ -14,6 +14,7 @@
 #include <string>
 
 #include "security/seccomp_cache.hpp"
+#include "test_support.hpp"
 #include "security/seccomp_profile.hpp"
 #include "sys/error.hpp"
 
@@ -23,13 +24,6 @@ using namespace hako::security;
 
 class SeccompCacheTest : public ::testing::Test {
 protected:
-    void SetUp() override {
-        char pattern[] = "/tmp/hako-seccomp-cache-test-XXXXXX";
-        ASSERT_NE(::mkdtemp(pattern), nullptr);
-        root_ = pattern;
-    }
-    void TearDown() override { std::filesystem::remove_all(root_); }
-
     [[nodiscard]] std::string cache_dir() const { return root_ + "/.seccomp-cache"; }
     [[nodiscard]] std::vector<std::filesystem::path> entries() const {
         std::vector<std::filesystem::path> found;
@@ -39,7 +33,8 @@ protected:
         return found;
     }
 
-    std::string root_;
+    hako::test::TempDir root_dir_{"hako-seccomp-cache-test"};
+    const std::string root_ = root_dir_.path();
 };
 
 const std::string kProfile = nlohmann::json{

@@ -15,6 +15,7 @@
 #include "security/seccomp_notify.hpp"
 #include "sys/error.hpp"
 #include "sys/unique_fd.hpp"
+#include "test_support.hpp"
 
 namespace {
 
@@ -65,31 +66,8 @@ TEST(SeccompNotify, OptionalFieldsOmittedWhenEmpty) {
     EXPECT_FALSE(document["state"].contains("annotations"));
 }
 
-class TempDir {
-public:
-    TempDir() {
-        std::string pattern = (std::filesystem::temp_directory_path() / "hako-notify-XXXXXX").string();
-        if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp");
-        path_ = pattern;
-    }
-    ~TempDir() { std::filesystem::remove_all(path_); }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    [[nodiscard]] const std::string& path() const { return path_; }
-
-private:
-    std::string path_;
-};
-
-UniqueFd listen_at(const std::string& path) {
-    UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    sockaddr_un address{};
-    address.sun_family = AF_UNIX;
-    std::strncpy(address.sun_path, path.c_str(), sizeof(address.sun_path) - 1);
-    EXPECT_EQ(::bind(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
-    EXPECT_EQ(::listen(fd.get(), 1), 0);
-    return fd;
-}
+using hako::test::listen_at;
+using hako::test::TempDir;
 
 TEST(SeccompNotify, SendsTheStateWithTheFd) {
     TempDir dir;

@@ -19,6 +19,7 @@
 #include "process/sync_channel.hpp"
 #include "process/terminal.hpp"
 #include "sys/error.hpp"
+#include "test_support.hpp"
 
 namespace {
 
@@ -27,30 +28,8 @@ using hako::process::open_pty;
 // The host's /dev/ptmx may be a devtmpfs node; inside a container it is devpts's own ptmx.
 constexpr const char* kPtmx = "/dev/pts/ptmx";
 
-// A private temp dir, removed with what the test put in it.
-class TempDir {
-public:
-    TempDir() {
-        char pattern[] = "/tmp/hako-terminal-XXXXXX";
-        path_ = ::mkdtemp(pattern);
-    }
-    ~TempDir() { std::system(("rm -rf '" + path_ + "'").c_str()); }
-    const std::string& path() const { return path_; }
-
-private:
-    std::string path_;
-};
-
-hako::sys::UniqueFd listen_at(const std::string& path) {
-    hako::sys::UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    sockaddr_un address{};
-    address.sun_family = AF_UNIX;
-    std::strncpy(address.sun_path, path.c_str(), sizeof(address.sun_path) - 1);
-    EXPECT_EQ(::bind(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0)
-        << std::strerror(errno);
-    EXPECT_EQ(::listen(fd.get(), 1), 0);
-    return fd;
-}
+using hako::test::listen_at;
+using hako::test::TempDir;
 
 std::string fd_link(int fd) {
     char buffer[PATH_MAX] = {};

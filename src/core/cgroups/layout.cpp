@@ -66,7 +66,7 @@ const Hierarchy* Layout::find_v1(std::string_view controller) const {
 }
 
 Layout parse_layout(std::string_view mountinfo, bool read_controllers) {
-    Layout layout;
+    std::vector<Hierarchy> hierarchies;  // v1 ones, in mountinfo order
     std::set<std::string> seen_devices;  // one hierarchy may be mounted more than once
     std::optional<Hierarchy> unified;
     for (const auto& entry : sys::parse_mountinfo(mountinfo)) {
@@ -93,11 +93,19 @@ Layout parse_layout(std::string_view mountinfo, bool read_controllers) {
         for (std::string_view option : split(entry.super_options, ',')) {
             if (is_controller_option(option)) hierarchy.controllers.emplace_back(option);
         }
-        if (!hierarchy.controllers.empty()) layout.hierarchies.push_back(std::move(hierarchy));
+        if (!hierarchy.controllers.empty()) hierarchies.push_back(std::move(hierarchy));
     }
-    bool has_v1 = !layout.hierarchies.empty();
-    if (unified) layout.hierarchies.push_back(std::move(*unified));
-    layout.kind = !has_v1 ? LayoutKind::v2 : unified ? LayoutKind::hybrid : LayoutKind::v1;
+    if (unified) hierarchies.push_back(std::move(*unified));
+    return layout_of(std::move(hierarchies));
+}
+
+Layout layout_of(std::vector<Hierarchy> hierarchies) {
+    Layout layout;
+    layout.hierarchies = std::move(hierarchies);
+    const bool has_unified = layout.unified() != nullptr;
+    const bool has_v1 = std::any_of(layout.hierarchies.begin(), layout.hierarchies.end(),
+                                    [](const Hierarchy& h) { return !h.unified; });
+    layout.kind = !has_v1 ? LayoutKind::v2 : has_unified ? LayoutKind::hybrid : LayoutKind::v1;
     return layout;
 }
 

@@ -24,6 +24,10 @@ struct Layout {
     [[nodiscard]] const Hierarchy* find_v1(std::string_view controller) const;
 };
 
+// The layout these hierarchies make (v1 ones first, the unified one last), its kind
+// derived from which of them there are.
+Layout layout_of(std::vector<Hierarchy> hierarchies);
+
 // Parses mountinfo text (the format of /proc/self/mountinfo). Only "cgroup" and "cgroup2"
 // entries count; for each v1 mount the controllers come from the super options. For the
 // cgroup2 mount, controllers are read from <mount>/cgroup.controllers when read_controllers.

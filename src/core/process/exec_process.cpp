@@ -12,6 +12,7 @@
 #include <cstring>
 #include <optional>
 
+#include "process/cgroup_entry.hpp"
 #include "process/child_guard.hpp"
 #include "process/executable.hpp"
 #include "process/fd_hygiene.hpp"
@@ -258,13 +259,7 @@ LaunchedExec launch_exec(const ExecRequest& request) {
     ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 
     auto [parent_channel, child_channel] = SyncChannel::make_pair();
-    sys::UniqueFd cgroup_dir;
-    cgroups::SelfJoin self_join;
-    if (request.cgroups != nullptr) {
-        cgroup_dir = request.cgroups->open_unified_dir();
-        self_join = request.cgroups->open_self_join();
-    }
-    const bool joins_v1_itself = !self_join.empty();
+    CgroupEntry cgroup_entry(request.cgroups);
     ChildPidNamespace pid_namespace(request.init_pidfd, (join_flags & CLONE_NEWPID) != 0);
 
     int pidfd = -1;
@@ -272,25 +267,13 @@ LaunchedExec launch_exec(const ExecRequest& request) {
     args.flags = CLONE_PIDFD;
     args.pidfd = reinterpret_cast<std::uint64_t>(&pidfd);
     args.exit_signal = SIGCHLD;
-    if (cgroup_dir) {
-        args.flags |= sys::kCloneIntoCgroup;
-        args.cgroup = static_cast<std::uint64_t>(cgroup_dir.get());
-    }
-    pid_t pid = sys::clone3(args);
-    if (pid < 0 && cgroup_dir && (errno == EBUSY || errno == EOPNOTSUPP || errno == EINVAL)) {
-        // The cgroup2 directory cannot take a process directly (threaded, or a domain with
-        // controllers enabled for children): clone normally, add_process reports why below.
-        args.flags &= ~sys::kCloneIntoCgroup;
-        args.cgroup = 0;
-        cgroup_dir.reset();
-        pid = sys::clone3(args);
-    }
+    const pid_t pid = cgroup_entry.clone(args);
     if (pid < 0) throw_sys_error("clone3 exec process");
     if (pid == 0) {
         parent_channel.close();
-        run_exec_child(request, request.init_pidfd, join_flags, self_join, child_channel);
+        run_exec_child(request, request.init_pidfd, join_flags, cgroup_entry.self_join(),
+                       child_channel);
     }
-    self_join.close();
     LaunchedExec launched;
     launched.pid = pid;
     launched.pidfd.reset(pidfd);
@@ -298,9 +281,7 @@ LaunchedExec launch_exec(const ExecRequest& request) {
     child_channel.close();
     pid_namespace.restore();
 
-    if (request.cgroups != nullptr)
-        request.cgroups->add_process(pid, {.unified = static_cast<bool>(cgroup_dir),
-                                           .v1 = joins_v1_itself});
+    cgroup_entry.add_process(pid);
     parent_channel.send(SyncType::kGo);
     bool ready = false;
     for (;;) {

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "process/child_guard.hpp"
+#include "process/cgroup_entry.hpp"
 #include "process/container_init.hpp"
 #include "process/hook_points.hpp"
 #include "process/id_mapping.hpp"
@@ -119,13 +120,7 @@ LaunchedInit launch_init(const LaunchRequest& request) {
 
     ChildNamespaceScope scope(plan, spec.linux_config);
     auto [parent_channel, child_channel] = SyncChannel::make_pair();
-    sys::UniqueFd cgroup_dir;
-    cgroups::SelfJoin self_join;
-    if (request.cgroups != nullptr) {
-        cgroup_dir = request.cgroups->open_unified_dir();
-        self_join = request.cgroups->open_self_join();
-    }
-    const bool joins_v1_itself = !self_join.empty();
+    CgroupEntry cgroup_entry(request.cgroups);
     // Read here, on the host's /proc: the init must not trust the container's.
     const IdleMemoryPlan idle =
         request.release_idle_memory ? plan_idle_memory() : IdleMemoryPlan{};
@@ -135,25 +130,12 @@ LaunchedInit launch_init(const LaunchRequest& request) {
     args.flags = plan.clone_flags | CLONE_PIDFD;
     args.pidfd = reinterpret_cast<std::uint64_t>(&pidfd);
     args.exit_signal = SIGCHLD;
-    if (cgroup_dir) {
-        args.flags |= sys::kCloneIntoCgroup;
-        args.cgroup = static_cast<std::uint64_t>(cgroup_dir.get());
-    }
-    pid_t pid = sys::clone3(args);
-    if (pid < 0 && cgroup_dir && (errno == EBUSY || errno == EOPNOTSUPP || errno == EINVAL)) {
-        // The cgroup2 directory cannot take the child directly (e.g. threaded or a domain
-        // with internal processes): clone normally and move it below.
-        args.flags &= ~sys::kCloneIntoCgroup;
-        args.cgroup = 0;
-        cgroup_dir.reset();
-        pid = sys::clone3(args);
-    }
+    const pid_t pid = cgroup_entry.clone(args);
     if (pid < 0) throw_sys_error("clone3 container init");
     if (pid == 0) {
         parent_channel.close();
-        run_container_init(request, plan, self_join, idle, child_channel);
+        run_container_init(request, plan, cgroup_entry.self_join(), idle, child_channel);
     }
-    self_join.close();
     sys::UniqueFd pidfd_owner(pidfd);
     ChildGuard guard(pid, pidfd);
     child_channel.close();
@@ -162,9 +144,7 @@ LaunchedInit launch_init(const LaunchRequest& request) {
     expect(parent_channel, SyncType::kNamespacesReady);
     if (plan.new_user)
         write_id_maps(pid, spec.linux_config.uid_mappings, spec.linux_config.gid_mappings);
-    if (request.cgroups != nullptr)
-        request.cgroups->add_process(pid, {.unified = static_cast<bool>(cgroup_dir),
-                                           .v1 = joins_v1_itself});
+    cgroup_entry.add_process(pid);
     if (spec.process->oom_score_adj) write_oom_score_adj(pid, *spec.process->oom_score_adj);
     parent_channel.send(SyncType::kGo, 0, std::to_string(pid));
     LaunchedInit launched;

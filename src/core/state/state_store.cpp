@@ -296,14 +296,7 @@ void ContainerDir::remove() {
 
 cgroups::Layout cgroup_layout(const ContainerState& state) {
     if (state.cgroup_hierarchies.empty()) return cgroups::detect_layout();
-    cgroups::Layout layout;
-    layout.hierarchies = state.cgroup_hierarchies;
-    const bool has_unified = layout.unified() != nullptr;
-    const bool has_v1 = layout.hierarchies.size() > (has_unified ? 1U : 0U);
-    layout.kind = !has_v1        ? cgroups::LayoutKind::v2
-                  : has_unified ? cgroups::LayoutKind::hybrid
-                                : cgroups::LayoutKind::v1;
-    return layout;
+    return cgroups::layout_of(state.cgroup_hierarchies);
 }
 
 std::unique_ptr<cgroups::Manager> cgroup_manager(const ContainerState& state) {
