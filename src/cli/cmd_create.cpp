@@ -25,6 +25,7 @@ void add_create_command(CLI::App& app, CommandContext& context) {
     command->callback([&context, options] {
         context.action = [options](CommandContext& ctx) {
             state::StateStore store(ctx.globals.root);
+            options->seal_binary = sealed_reexecution(ctx);
             const auto created = container::create(store, *options);
             for (const auto& warning : created.warnings) ctx.logger.warning(warning);
             return 0;

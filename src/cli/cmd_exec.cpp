@@ -51,6 +51,7 @@ void add_exec_command(CLI::App& app, CommandContext& context) {
             };
             try {
                 state::StateStore store(ctx.globals.root);
+                options->seal_binary = sealed_reexecution(ctx);
                 return container::exec(store, *options);
             } catch (const std::exception& error) {
                 // runc exits 255 when exec itself fails, apart from any exit code of the process.

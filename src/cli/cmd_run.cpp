@@ -17,6 +17,7 @@ void add_run_command(CLI::App& app, CommandContext& context) {
     command->callback([&context, options, detach, keep] {
         context.action = [options, detach](CommandContext& ctx) {
             state::StateStore store(ctx.globals.root);
+            options->seal_binary = sealed_reexecution(ctx);
             return container::run(store, *options, *detach, ctx.logger.warning_sink());
         };
     });

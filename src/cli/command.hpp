@@ -24,7 +24,13 @@ struct CommandContext {
     Logger logger;
     // Runs the selected command; returns the process exit code.
     std::function<int(CommandContext&)> action;
+    // main's argv, for re-executing hako from a sealed binary (security/exe_seal.hpp).
+    char** argv = nullptr;
 };
+
+// security::ensure_sealed_exe with main's argv and environment, for CreateOptions and
+// ExecOptions::seal_binary.
+std::function<void()> sealed_reexecution(const CommandContext& context);
 
 void add_create_command(CLI::App& app, CommandContext& context);
 void add_start_command(CLI::App& app, CommandContext& context);

@@ -1,7 +1,10 @@
 """Advisories about the runtime's own process and binary being reached from inside a container:
 
-- CVE-2019-5736: the host binary overwritten through /proc/PID/exe. hako re-executes itself
-  from a sealed memfd (src/core/security/exe_seal.cpp) before create, run and exec.
+- CVE-2019-5736: the host binary overwritten through /proc/PID/exe. The container process's
+  first execve runs hako's exec trampoline from a sealed memfd
+  (src/core/security/exec_trampoline.cpp); for containers it cannot serve (a seccomp profile
+  refusing its calls, an LSM label) hako re-executes itself from a sealed binary
+  (src/core/security/exe_seal.cpp).
 - CVE-2016-9962: hako's setup processes inspected (ptrace, /proc/PID/fd) from inside.
 
 These tests run a private copy of the hako binary so that a failing defence corrupts the copy,
@@ -24,6 +27,8 @@ F_GET_SEALS = 1034  # F_LINUX_SPECIFIC_BASE + 10
 F_SEAL_SEAL, F_SEAL_SHRINK, F_SEAL_GROW, F_SEAL_WRITE = 1, 2, 4, 8
 ALL_SEALS = F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE
 MARKER = "hkt5736marker"
+# What hako's exec trampoline says when run as a program (src/trampoline/exec_trampoline.c).
+TRAMPOLINE_REFUSAL = "hako-exec: hako's exec trampoline runs only as the last step"
 EXEC_MARKER = "hkt5736exec"
 
 
@@ -101,23 +106,34 @@ class SecurityExeTest(HakoTestCase):
         shutil.copy2(build_helper(name), os.path.join(bundle.rootfs, name))
         return "/" + name
 
-    def create_with_copy(self, bundle, *extra):
+    def create_with_copy(self, bundle, *extra, stderr_path=None):
+        """Creates with the private copy; with stderr_path, the container process's stderr
+        (inherited from create) is that file."""
         cid = self.new_id()
         bundle.write()
-        self.hako_cmd("create", "--bundle", bundle.dir, *extra, cid)
+        if stderr_path is None:
+            self.hako_cmd("create", "--bundle", bundle.dir, *extra, cid)
+        else:
+            with open(stderr_path, "w") as err:
+                result = subprocess.run([self.hako, "--root", self.state_root, "create",
+                                         "--bundle", bundle.dir, *extra, cid],
+                                        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                        stderr=err, timeout=30)
+            self.assertEqual(result.returncode, 0, "create failed")
         return cid, self.rt.state(cid)["pid"]
 
     @hako_only
     def test_cve_2019_5736_proc_self_exe_overwrite(self):
-        """A container process reaches hako through /proc/PID/exe and tries to write it: the
-        created init waiting for start (seen from a container sharing its pid namespace), an
-        entrypoint /bin/evil -> /proc/self/exe that the init execs, and `exec A /bin/evil`;
+        """A container process reaches for hako through /proc/PID/exe and tries to write it:
+        the created init waiting for start (seen from a container sharing its pid namespace),
+        an entrypoint /bin/evil -> /proc/self/exe that the init execs, and `exec A /bin/evil`;
         each kept open with O_PATH until it exits and then reopened for writing (the runc
-        exploit)."""
+        exploit). The waiting init is non-dumpable, so its exe cannot even be read; the
+        container's first execve runs hako's sealed exec trampoline, so /bin/evil resolves to
+        that (which refuses to run as a program), never to the host's binary."""
         shared = self.make_tempdir("shared-")
         os.chmod(shared, 0o777)
-        fifo = os.path.join(shared, "fifo")
-        os.mkfifo(fifo, 0o666)
+        os.mkfifo(os.path.join(shared, "fifo"), 0o666)
         os.mkfifo(os.path.join(shared, "fifo2"), 0o666)
 
         # A: the attacker, owner of the pid namespace.
@@ -133,50 +149,45 @@ class SecurityExeTest(HakoTestCase):
         a_id, a_pid = self.create_with_copy(a)
         self.hako_cmd("start", a_id)
 
-        # B: joins A's pid namespace; its entrypoint is hako itself through /proc/self/exe.
+        # B: joins A's pid namespace; its entrypoint is whatever /proc/self/exe is.
         b = self.bundle()
-        b.add_mount("/shared", "bind", shared, ["rbind", "rw"])
         os.symlink("/proc/self/exe", os.path.join(b.rootfs, "bin", "evil"))
         copy_loader_and_libraries(b.rootfs, self.hako)
         b.add_namespace("pid", "/proc/%d/ns/pid" % a_pid)
-        # hako blocks opening its log (the FIFO) until the attacker has seen it.
-        b.args = ["/bin/evil", "--log", "/shared/fifo", "--root", "/" + MARKER, "state",
-                  MARKER]
-        b_id, b_pid = self.create_with_copy(b)
+        b.args = ["/bin/evil", "--root", "/" + MARKER, "state", MARKER]
+        b_stderr = os.path.join(self.make_tempdir("stderr-"), "b")
+        b_id, b_pid = self.create_with_copy(b, stderr_path=b_stderr)
         b_ns_pid = self.ns_pid(b_pid)
-
-        # What the waiting init runs from (checked last: the attack's outcome comes first).
-        init_exe, init_seals = os.readlink("/proc/%d/exe" % b_pid), exe_seals(b_pid)
         time.sleep(0.3)  # let the attacker probe the waiting init
         self.hako_cmd("start", b_id)
         wait_for(lambda: self.rt.status(b_id) == "stopped", 10,
-                 message="B (hako as the container process) never finished")
-        # `exec` into A: its joining child runs from the sealed copy too, and execs /bin/evil.
-        self.hako_cmd("exec", a_id, "/bin/evil", "--log", "/shared/fifo2", "--root",
-                      "/" + EXEC_MARKER, "state", EXEC_MARKER, check=False)
+                 message="B's container process never finished")
+        exec_result = self.hako_cmd("exec", a_id, "/bin/evil", "--root", "/" + EXEC_MARKER,
+                                    "state", EXEC_MARKER, check=False)
         with open(os.path.join(shared, "stop"), "w"):
             pass
         wait_for(lambda: a.has_out("report") and "done" in a.read_out("report"), 15,
                  message="the attacker wrote no report")
         rows = parse_report(a.read_out("report"))
 
-        # The attacker saw hako as B's container process, and it was the sealed copy.
-        evil = [r for r in rows if r.get("pid") == str(b_ns_pid) and "hako" in r.get("exe", "")]
-        self.assertTrue(evil, "the attacker never saw B's process run hako:\n%s"
-                        % a.read_out("report"))
-        hako_pids = {r["pid"] for r in rows if "hako" in r.get("exe", "")}
-        self.assertGreaterEqual(len(hako_pids), 2, "the attacker never saw the exec'd hako:\n%s"
-                                % a.read_out("report"))
+        self.assertEqual(sha256(self.hako), self.hako_sha, "the hako binary was modified")
         for row in rows:
             with self.subTest(row=row):
-                self.assertNotEqual(row.get("wronly"), "ok", "opened hako's exe for writing")
-                self.assertNotEqual(row.get("write"), "ok", "wrote to hako's exe")
                 self.assertNotIn(self.hako, row.get("exe", ""),
                                  "a container process saw the host binary")
-        self.assertEqual(sha256(self.hako), self.hako_sha, "the hako binary was modified")
-        # The waiting init ran from the read-only overlay, not from the host's file.
-        self.assertEqual(init_exe, "/hako")
-        self.assertIsNone(init_seals)
+                self.assertNotEqual(row.get("write"), "ok", "wrote to a runtime's exe")
+                if not row.get("exe", "").startswith("/memfd:hako-exec"):
+                    self.assertNotEqual(row.get("wronly"), "ok", "opened hako's exe for writing")
+        # The attacker did see B's waiting init, and could not read where its exe points.
+        init_rows = [r for r in rows if r.get("pid") == str(b_ns_pid)]
+        self.assertTrue(init_rows, "the attacker never saw B's waiting init:\n%s"
+                        % a.read_out("report"))
+        self.assertEqual(init_rows[0].get("exe"), "readlink-errno-%d" % errno.EACCES)
+        # /bin/evil ran the sealed trampoline, in B's init and in the exec'd process alike.
+        with open(b_stderr) as f:
+            self.assertIn(TRAMPOLINE_REFUSAL, f.read())
+        self.assertEqual(exec_result.returncode, 127, exec_result.stderr)
+        self.assertIn(TRAMPOLINE_REFUSAL, exec_result.stderr)
 
     @staticmethod
     def ns_pid(host_pid):
@@ -202,12 +213,60 @@ class SecurityExeTest(HakoTestCase):
         self.assertEqual(raised.exception.errno, errno.EROFS)
         self.assertIsNone(exe_seals(pid))
 
+    def sealed_binary_bundle(self, args):
+        """A bundle the exec trampoline cannot serve (a seccomp profile refusing execveat,
+        which the trampoline needs): hako re-executes itself from a sealed binary instead."""
+        b = self.bundle(args)
+        b.set("linux.seccomp", {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+            {"names": ["execveat"], "action": "SCMP_ACT_ERRNO"}]})
+        return b
+
+    @hako_only
+    def test_cve_2019_5736_entrypoint_proc_self_exe_runs_the_sealed_trampoline(self):
+        """The created init runs hako as is (it is non-dumpable), but the container's first
+        execve is the exec trampoline's, from a memfd sealed against writing: an entrypoint
+        resolving to /proc/self/exe runs that, which refuses (exit 127), and the host binary
+        is untouched."""
+        b = self.bundle(["/bin/evil"])
+        os.symlink("/proc/self/exe", os.path.join(b.rootfs, "bin", "evil"))
+        cid, pid = self.create_with_copy(b)
+        self.assertEqual(os.readlink("/proc/%d/exe" % pid), self.hako)
+        self.rt.ok("delete", "--force", cid)
+        result = self.hako_cmd("run", "--bundle", b.dir, self.new_id(), check=False)
+        self.assertEqual(result.returncode, 127, result.stderr)
+        self.assertIn(TRAMPOLINE_REFUSAL, result.stderr)
+        self.assertEqual(sha256(self.hako), self.hako_sha)
+
+    @hako_only
+    def test_cve_2019_5736_trampoline_reports_a_failing_execve(self):
+        """An execve that fails only in the trampoline (a file the lookup accepted but the
+        kernel cannot run) is reported as before: `start` and `exec` fail with runc's
+        wording, `exec` with runc's exit status for a failed exec (255)."""
+        b = self.bundle(["/bad"])
+        with open(os.path.join(b.rootfs, "bad"), "w") as f:
+            f.write("not a program\n")
+        os.chmod(os.path.join(b.rootfs, "bad"), 0o755)
+        cid, _ = self.create_with_copy(b)
+        result = self.hako_cmd("start", cid, check=False)
+        self.assertNotEqual(result.returncode, 0)
+        self.assertIn('exec: "/bad": exec format error', result.stderr)
+        self.rt.ok("delete", "--force", cid)
+
+        b.args = ["sh", "-c", KEEP_RUNNING]
+        cid, _ = self.create_with_copy(b)
+        self.hako_cmd("start", cid)
+        result = self.hako_cmd("exec", cid, "/bad", check=False)
+        self.assertEqual(result.returncode, 255, result.stderr)
+        self.assertIn('exec: "/bad": exec format error', result.stderr)
+        self.rt.ok("delete", "--force", cid)
+
     @hako_only
     def test_cve_2019_5736_waiting_init_runs_from_read_only_overlay(self):
-        """As runc 1.2: hako re-executes itself through a read-only overlayfs of its own
-        directory (nothing is copied), so the init waiting for start cannot be written
-        through /proc/PID/exe, and the host binary is untouched."""
-        b = self.bundle(["true"])
+        """As runc 1.2, for a container the trampoline cannot serve: hako re-executes itself
+        through a read-only overlayfs of its own directory (nothing is copied), so the init
+        waiting for start cannot be written through /proc/PID/exe, and the host binary is
+        untouched."""
+        b = self.sealed_binary_bundle(["true"])
         cid, pid = self.create_with_copy(b)
         self.assertOverlaySealed(pid)
         self.rt.ok("delete", "--force", cid)
@@ -231,7 +290,7 @@ class SecurityExeTest(HakoTestCase):
             levels.append(top)
             lower = merged
         self.hako = os.path.join(lower, "hako")
-        b = self.bundle(["true"])
+        b = self.sealed_binary_bundle(["true"])
         cid, pid = self.create_with_copy(b)
         self.assertTrue(os.readlink("/proc/%d/exe" % pid).startswith("/memfd:hako"))
         self.assertEqual((exe_seals(pid) or 0) & ALL_SEALS, ALL_SEALS)
@@ -245,7 +304,7 @@ class SecurityExeTest(HakoTestCase):
         self.host_mount("--bind", self.bin_dir, target=ro_dir)
         subprocess.run(["mount", "-o", "remount,bind,ro", ro_dir], check=True)
         self.hako = os.path.join(ro_dir, "hako")
-        b = self.bundle(["true"])
+        b = self.sealed_binary_bundle(["true"])
         cid, pid = self.create_with_copy(b)
         self.assertEqual(os.readlink("/proc/%d/exe" % pid), self.hako)
         self.rt.ok("delete", "--force", cid)

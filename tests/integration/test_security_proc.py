@@ -9,6 +9,7 @@ container, and its own IPC:
   process/process_setup.cpp enter_cwd).
 - CVE-2021-43784: oversized fields in the runtime's IPC (process/sync_channel.cpp)."""
 
+import fcntl
 import os
 import subprocess
 import sys
@@ -57,6 +58,19 @@ for fd in high:
 os.execv(sys.argv[2], sys.argv[2:])
 """
 
+F_GET_SEALS = 1034  # F_LINUX_SPECIFIC_BASE + 10
+ALL_SEALS = 1 | 2 | 4 | 8  # F_SEAL_SEAL, SHRINK, GROW, WRITE
+
+
+def sealed_memfd(path):
+    """True when path opens a memfd sealed against writing, growing and shrinking."""
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        return fcntl.fcntl(fd, F_GET_SEALS) & ALL_SEALS == ALL_SEALS
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
 
 class SecurityProcTest(HakoTestCase):
 
@@ -207,8 +221,8 @@ class SecurityProcTest(HakoTestCase):
 
     @hako_only
     def test_cve_2024_21626_init_fd_audit(self):
-        """After create, the waiting init holds stdio, the preserved fds and the exec gate
-        socket, nothing else; --preserve-fds 2 gives the process exactly fds 3 and 4."""
+        """After create, the waiting init holds stdio, the preserved fds, the exec gate
+        socket and the sealed exec trampoline, nothing else; --preserve-fds 2 gives the process exactly fds 3 and 4."""
         b = self.bundle(["sh", "-c", "ls /proc/self/fd > /out/fds; " + KEEP_RUNNING])
         cid = self.new_id()
         b.write()
@@ -239,6 +253,11 @@ class SecurityProcTest(HakoTestCase):
             if fd in (0, 1, 2, 3, 4):
                 continue
             with self.subTest(fd=fd, target=target):
+                if target.startswith("/memfd:hako-exec"):
+                    # The exec trampoline (security/exec_trampoline.hpp), sealed and
+                    # close-on-exec: gone once the process runs (checked below).
+                    self.assertTrue(sealed_memfd("/proc/%d/fd/%d" % (pid, fd)), target)
+                    continue
                 self.assertTrue(target.startswith("socket:"),
                                 "unexpected fd %d -> %s in the created init" % (fd, target))
         self.assertNotIn("/sys/fs/cgroup", fds.values())

@@ -1,5 +1,8 @@
 #include "cgroups/driver.hpp"
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <csignal>
 #include <exception>
 
@@ -41,8 +44,16 @@ void Driver::signal_all(int signal) {
 }
 
 void Driver::destroy() {
-    prepare_kill();
     std::vector<std::string> all = dirs();
+    // The usual case: the container's processes are gone and each directory goes at its first
+    // rmdir (which fails with EBUSY while a process or a sub-cgroup remains). Only what is
+    // left takes the path that thaws, kills and walks sub-cgroups (~80 calls fewer for a
+    // `run` on a v1 host).
+    std::erase_if(all, [](const std::string& dir) {
+        return ::rmdir(dir.c_str()) == 0 || errno == ENOENT;
+    });
+    if (all.empty()) return;
+    prepare_kill();
     kill_until_empty(all);  // anything left makes the rmdir below fail with EBUSY, by name
     // Every hierarchy is tried even when one fails, so one stuck directory leaves no others.
     std::exception_ptr first_error;

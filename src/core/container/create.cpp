@@ -18,6 +18,7 @@
 #include "process/exec_gate.hpp"
 #include "process/foreground.hpp"
 #include "process/launcher.hpp"
+#include "security/exec_trampoline.hpp"
 #include "security/seccomp_cache.hpp"
 #include "security/seccomp_init.hpp"
 #include "spec/spec.hpp"
@@ -137,6 +138,8 @@ Created create(state::StateStore& store, const CreateOptions& options) {
         cgroups::parse_resources(spec.linux_config.resources_json, "linux.resources");
     const security::SeccompCache seccomp_cache(store.root() + "/.seccomp-cache");
     const security::InitSeccomp seccomp(spec, &seccomp_cache);
+    const std::optional<security::ExecTrampoline> trampoline =
+        security::trampoline_or_sealed_binary(spec, seccomp, options.seal_binary);
 
     state::ContainerDir dir = store.create(options.id);
     CreateRollback rollback(dir);
@@ -184,6 +187,7 @@ Created create(state::StateStore& store, const CreateOptions& options) {
     request.cgroup_layout = &layout;
     request.seccomp = &seccomp;
     request.release_idle_memory = !options.starts_at_once;
+    request.exec_trampoline_fd = trampoline ? trampoline->fd() : -1;
     process::LaunchedInit init = process::launch_init(request);
 
     state.pid = init.pid;

@@ -20,6 +20,7 @@
 #include "process/exec_process.hpp"
 #include "process/foreground.hpp"
 #include "security/lsm.hpp"
+#include "security/exec_trampoline.hpp"
 #include "security/seccomp_cache.hpp"
 #include "security/seccomp_init.hpp"
 #include "spec/spec.hpp"
@@ -150,6 +151,8 @@ int exec(state::StateStore& store, const ExecOptions& options) {
 
     const security::SeccompCache seccomp_cache(store.root() + "/.seccomp-cache");
     const security::InitSeccomp seccomp(spec, &seccomp_cache);
+    const std::optional<security::ExecTrampoline> trampoline =
+        security::trampoline_or_sealed_binary(spec, seccomp, options.seal_binary);
     const sys::UniqueFd init_pidfd = open_live_init(state);
     process::ExecRequest request;
     request.container_id = options.id;
@@ -160,6 +163,7 @@ int exec(state::StateStore& store, const ExecOptions& options) {
     request.preserve_fds = options.preserve_fds;
     request.cgroups = cgroup_manager.get();
     request.seccomp = &seccomp;
+    request.exec_trampoline_fd = trampoline ? trampoline->fd() : -1;
 
     std::optional<process::BlockedSignals> blocked;
     if (!options.detach) blocked.emplace();

@@ -29,6 +29,10 @@ struct CreateOptions {
     // while it waits (process/idle_memory.hpp) only to fault them in again.
     bool starts_at_once = false;
     bool tty = false;         // `run -t`: process.terminal forced on
+    // Re-executes hako from a sealed binary, for the containers the exec trampoline cannot
+    // serve (security/exec_trampoline.hpp); the CLI passes security::ensure_sealed_exe with
+    // its argv.
+    std::function<void()> seal_binary;
 };
 
 struct Created {
@@ -83,6 +87,7 @@ struct ExecOptions {
     std::vector<std::string> cgroups;  // [controller[,controller]:]sub-cgroup
     bool ignore_paused = false;
     std::function<void(const std::string&)> on_warning;
+    std::function<void()> seal_binary;  // as CreateOptions::seal_binary
 };
 
 // Runs a new process in a running (or created) container, joining its namespaces, cgroups

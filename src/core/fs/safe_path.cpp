@@ -174,12 +174,35 @@ Opened walk(int root_fd, std::string_view path, int flags, Create create, mode_t
     return opened(::openat(dirs.back().get(), ".", flags | O_CLOEXEC));
 }
 
+// A missing last directory (the usual mount point: /dev/pts, /sys/fs/cgroup/cpu) made in
+// its parent, which the kernel resolves in the root: 4 calls where the walk takes one open
+// and one stat per component. nullopt when the parent is missing too (or the path ends in
+// "." or ".."), for the walk to do.
+std::optional<Opened> make_last_directory(int root_fd, std::string_view path, int flags,
+                                          mode_t dir_mode) {
+    while (!path.empty() && path.back() == '/') path.remove_suffix(1);
+    const std::size_t slash = path.rfind('/');
+    const std::string name(slash == std::string_view::npos ? path : path.substr(slash + 1));
+    if (name.empty() || name == "." || name == "..") return std::nullopt;
+    std::optional<Opened> parent = kernel_open(
+        root_fd, slash == std::string_view::npos ? std::string_view() : path.substr(0, slash),
+        O_PATH | O_DIRECTORY);
+    if (!parent || parent->err != 0) return std::nullopt;
+    if (const int err = create_component(parent->fd.get(), name, false, dir_mode); err != 0)
+        return failed(err);
+    // O_NOFOLLOW|O_DIRECTORY: whatever took the name meanwhile must be a directory.
+    return opened(::openat(parent->fd.get(), name.c_str(), flags | O_NOFOLLOW | O_CLOEXEC));
+}
+
 Opened resolve(int root_fd, std::string_view path, int flags, Create create, mode_t dir_mode,
                Resolver resolver) {
     if (resolver == Resolver::automatic) {
         std::optional<Opened> fast = kernel_open(root_fd, path, flags);
-        // A missing component is only final for plain opens; creating needs the walk.
+        // A missing component is only final for plain opens; creating needs more.
         if (fast && !(fast->err == ENOENT && create != Create::nothing)) return std::move(*fast);
+        if (fast && create == Create::directories && (flags & O_DIRECTORY) != 0)
+            if (std::optional<Opened> made = make_last_directory(root_fd, path, flags, dir_mode))
+                return std::move(*made);
     }
     return walk(root_fd, path, flags, create, dir_mode);
 }

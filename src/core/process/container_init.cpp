@@ -29,6 +29,7 @@
 #include "security/capabilities.hpp"
 #include "security/lsm.hpp"
 #include "security/private_procfs.hpp"
+#include "security/exec_trampoline.hpp"
 #include "security/seccomp_init.hpp"
 #include "sys/error.hpp"
 
@@ -193,6 +194,7 @@ void run_container_init(const LaunchRequest& request, const NamespacePlan& plan,
         ::umask(0);
         self_join.join();
         std::vector<int> keep{channel.fd(), request.exec_gate_fd};
+        if (request.exec_trampoline_fd >= 0) keep.push_back(request.exec_trampoline_fd);
         for (int fd = 3; fd < 3 + request.preserve_fds; ++fd) keep.push_back(fd);
         close_fds_except(keep);
         prepared = set_up(request, plan, channel, warnings, seccomp);
@@ -230,6 +232,11 @@ void run_container_init(const LaunchRequest& request, const NamespacePlan& plan,
     auto args = request.spec->process->args;
     auto argv = as_argv(args);
     auto envp = as_argv(prepared.env);
+    const std::string prefix = fmt::format("exec: \"{}\": ", args.front());
+    std::optional<security::TrampolineExec> trampoline;
+    if (request.exec_trampoline_fd >= 0)
+        trampoline.emplace(request.exec_trampoline_fd, security::ExecFailureReport::text,
+                           start_connection.get(), prefix, prepared.path, argv.data());
     prepare_fds_for_exec(request.preserve_fds);
     reset_signals();
     try {
@@ -239,10 +246,14 @@ void run_container_init(const LaunchRequest& request, const NamespacePlan& plan,
             ::write(start_connection.get(), error.what(), std::strlen(error.what()));
         ::_exit(1);
     }
-    ::execve(prepared.path.c_str(), argv.data(), envp.data());
-    const int err = errno;
-    const std::string message =
-        fmt::format("exec: \"{}\": {}", request.spec->process->args.front(), exec_error_text(err));
+    int err = 0;
+    if (trampoline) {
+        err = trampoline->exec(envp.data());
+    } else {
+        ::execve(prepared.path.c_str(), argv.data(), envp.data());
+        err = errno;
+    }
+    const std::string message = prefix + exec_error_text(err);
     [[maybe_unused]] const auto written =
         ::write(start_connection.get(), message.data(), message.size());
     ::_exit(err == ENOENT ? 127 : 126);

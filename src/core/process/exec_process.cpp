@@ -22,6 +22,7 @@
 #include "security/capabilities.hpp"
 #include "security/lsm.hpp"
 #include "security/private_procfs.hpp"
+#include "security/exec_trampoline.hpp"
 #include "security/seccomp_init.hpp"
 #include "security/seccomp_notify.hpp"
 #include "security/seccomp_profile.hpp"
@@ -174,6 +175,7 @@ void report_and_exit(const SyncChannel& channel, const std::exception& error, in
         ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
         self_join.join();
         std::vector<int> keep{channel.fd(), pidfd};
+        if (request.exec_trampoline_fd >= 0) keep.push_back(request.exec_trampoline_fd);
         for (int fd = 3; fd < 3 + request.preserve_fds; ++fd) keep.push_back(fd);
         close_fds_except(keep);
         prepared = set_up_child(request, pidfd, join_flags, channel, warnings, seccomp);
@@ -186,6 +188,11 @@ void report_and_exit(const SyncChannel& channel, const std::exception& error, in
     auto args = request.spec->process->args;
     auto argv = as_argv(args);
     auto envp = as_argv(prepared.env);
+    const std::string prefix = fmt::format("exec: \"{}\": ", args.front());
+    std::optional<security::TrampolineExec> trampoline;
+    if (request.exec_trampoline_fd >= 0)
+        trampoline.emplace(request.exec_trampoline_fd, security::ExecFailureReport::sync_frame,
+                           channel.fd(), prefix, prepared.path, argv.data());
     prepare_fds_for_exec(request.preserve_fds);
     ::prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
     reset_signals();
@@ -194,13 +201,14 @@ void report_and_exit(const SyncChannel& channel, const std::exception& error, in
     } catch (const std::exception& error) {
         report_and_exit(channel, error, 1);
     }
-    ::execve(prepared.path.c_str(), argv.data(), envp.data());
-    const int err = errno;
-    report_and_exit(channel,
-                    Error(fmt::format("exec: \"{}\": {}", request.spec->process->args.front(),
-                                      std::strerror(err)),
-                          err),
-                    err == ENOENT ? 127 : 126);
+    int err = 0;
+    if (trampoline) {
+        err = trampoline->exec(envp.data());
+    } else {
+        ::execve(prepared.path.c_str(), argv.data(), envp.data());
+        err = errno;
+    }
+    report_and_exit(channel, Error(prefix + exec_error_text(err), err), err == ENOENT ? 127 : 126);
     ::_exit(127);
 }
 

@@ -51,6 +51,8 @@ struct ExecRequest {
     cgroups::Manager* cgroups = nullptr;  // where the process goes; nullptr: hako's own
     // linux.seccomp, compiled by the caller before the clone, on the host's side.
     const security::InitSeccomp* seccomp = nullptr;
+    // As LaunchRequest::exec_trampoline_fd: the child execs through it; -1: directly.
+    int exec_trampoline_fd = -1;
 };
 
 struct LaunchedExec {

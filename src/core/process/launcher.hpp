@@ -31,6 +31,9 @@ struct LaunchRequest {
     const security::InitSeccomp* seccomp = nullptr;
     // Give memory back while waiting for `start` (idle_memory.hpp); off when start follows.
     bool release_idle_memory = true;
+    // The sealed exec trampoline (security/exec_trampoline.hpp) the init execs the process
+    // through, inherited across the clone; -1: hako runs from a sealed binary, exec directly.
+    int exec_trampoline_fd = -1;
 };
 
 struct LaunchedInit {

@@ -1,9 +1,10 @@
 #pragma once
 // CVE-2019-5736: a container process that reaches the runtime's own binary through
 // /proc/PID/exe (an entrypoint "#!/proc/self/exe", /bin/sh -> /proc/self/exe, an O_PATH fd to
-// /proc/<hako>/exe kept until hako exits) can overwrite the host's hako. Every command that
-// puts a hako process into a container's namespaces (create, run, exec) therefore first
-// re-executes itself from a file nobody can write:
+// /proc/<hako>/exe kept until hako exits) can overwrite the host's hako. Most containers are
+// served by the exec trampoline (security/exec_trampoline.hpp); for the others (an LSM exec
+// label, a seccomp profile that would refuse the trampoline's calls) create, run and exec
+// re-execute hako from a file nobody can write before the container is made:
 // - preferably (as runc 1.2) the binary itself, opened through a detached read-only overlayfs
 //   of its directory: nothing is copied and the pages are the shared page cache;
 // - where the kernel refuses that overlay (no overlayfs, no CAP_SYS_ADMIN, a lower filesystem

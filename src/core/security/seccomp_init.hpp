@@ -30,6 +30,9 @@ public:
     // the filter was loaded now and notifies; the caller hands it to the parent.
     sys::UniqueFd load_at(SeccompStage stage) const;
 
+    // The compiled program, or nullptr without linux.seccomp.
+    [[nodiscard]] const SeccompProgram* program() const { return program_ ? &*program_ : nullptr; }
+
 private:
     std::optional<SeccompProgram> program_;
     SeccompStage stage_ = SeccompStage::before_exec;
