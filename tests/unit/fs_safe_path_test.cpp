@@ -248,6 +248,22 @@ TEST_P(SafePath, MkdirAllThroughDanglingSymlinkCreatesItsTargetInRoot) {
     EXPECT_TRUE(stdfs::is_directory(in_root("rel/y")));
 }
 
+TEST_P(SafePath, MkdirAllCreatesTheLastDirectoryInAnExistingParent) {
+    stdfs::create_directories(in_root("dev"));
+    const UniqueFd fd = hako::fs::mkdir_all_in_root(root_fd(), "/dev/pts", 0700, resolver());
+    EXPECT_TRUE(same_inode(fd.get(), in_root("dev/pts")));
+    EXPECT_EQ(stdfs::status(in_root("dev/pts")).permissions() & stdfs::perms::all,
+              stdfs::perms::owner_all);
+}
+
+TEST_P(SafePath, MkdirAllFollowsADanglingLastSymlinkInsideTheRoot) {
+    const std::string unique = root_.filename().string() + "-last";
+    symlink("/tmp/" + unique, "last");
+    const UniqueFd fd = hako::fs::mkdir_all_in_root(root_fd(), "last", 0755, resolver());
+    EXPECT_TRUE(same_inode(fd.get(), in_root("tmp/" + unique)));
+    EXPECT_FALSE(stdfs::exists(stdfs::path("/tmp") / unique));
+}
+
 TEST_P(SafePath, MkdirAllOverFileFailsWithEnotdir) {
     write_file("file", "x");
     for (const char* path : {"file", "file/sub"}) {

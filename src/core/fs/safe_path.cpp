@@ -176,8 +176,8 @@ Opened walk(int root_fd, std::string_view path, int flags, Create create, mode_t
 
 // A missing last directory (the usual mount point: /dev/pts, /sys/fs/cgroup/cpu) made in
 // its parent, which the kernel resolves in the root: 4 calls where the walk takes one open
-// and one stat per component. nullopt when the parent is missing too (or the path ends in
-// "." or ".."), for the walk to do.
+// and one stat per component. nullopt when the parent is missing too, the name is taken (or
+// is "." or ".."), for the walk to do.
 std::optional<Opened> make_last_directory(int root_fd, std::string_view path, int flags,
                                           mode_t dir_mode) {
     while (!path.empty() && path.back() == '/') path.remove_suffix(1);
@@ -188,8 +188,9 @@ std::optional<Opened> make_last_directory(int root_fd, std::string_view path, in
         root_fd, slash == std::string_view::npos ? std::string_view() : path.substr(0, slash),
         O_PATH | O_DIRECTORY);
     if (!parent || parent->err != 0) return std::nullopt;
-    if (const int err = create_component(parent->fd.get(), name, false, dir_mode); err != 0)
-        return failed(err);
+    // Anything already there (a dangling symlink, to be followed inside the root) and any
+    // error are the walk's to handle and word.
+    if (::mkdirat(parent->fd.get(), name.c_str(), dir_mode) != 0) return std::nullopt;
     // O_NOFOLLOW|O_DIRECTORY: whatever took the name meanwhile must be a directory.
     return opened(::openat(parent->fd.get(), name.c_str(), flags | O_NOFOLLOW | O_CLOEXEC));
 }
