@@ -50,9 +50,10 @@ constexpr std::array<NamespaceEntry, 8> kNamespaces{{
     {"mnt", CLONE_NEWNS},
 }};
 
-bool same_file(const std::string& a, const std::string& b, bool& missing) {
+// Whether name is the same file in both directories; missing when either has no such entry.
+bool same_entry(int dir_a, int dir_b, const char* name, bool& missing) {
     struct stat sa {}, sb {};
-    if (::stat(a.c_str(), &sa) < 0 || ::stat(b.c_str(), &sb) < 0) {
+    if (::fstatat(dir_a, name, &sa, 0) < 0 || ::fstatat(dir_b, name, &sb, 0) < 0) {
         missing = true;
         return false;
     }
@@ -231,11 +232,15 @@ void forward_seccomp_listener(const ExecRequest& request, pid_t pid, const SyncM
 }  // namespace
 
 int namespaces_to_join(pid_t pid) {
+    // Both ns directories looked up once: each /proc/PID path costs a task lookup.
+    const std::string theirs_path = fmt::format("/proc/{}/ns", pid);
+    const sys::UniqueFd theirs(::open(theirs_path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    const sys::UniqueFd ours(::open("/proc/self/ns", O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!theirs || !ours) return 0;  // the init is gone: the pidfd checks report that
     int flags = 0;
     for (const auto& ns : kNamespaces) {
         bool missing = false;
-        const bool same = same_file(fmt::format("/proc/{}/ns/{}", pid, ns.proc_name),
-                                    fmt::format("/proc/self/ns/{}", ns.proc_name), missing);
+        const bool same = same_entry(theirs.get(), ours.get(), ns.proc_name, missing);
         if (!same && !missing) flags |= ns.flag;
     }
     return flags;
