@@ -27,7 +27,7 @@ int run_through_trampoline(const ExecTrampoline& trampoline, ExecFailureReport r
     env.push_back(nullptr);
     const pid_t pid = ::fork();
     if (pid == 0) {
-        const hako::security::TrampolineExec exec(trampoline.fd(), report, report_fd,
+        const hako::security::ContainerExec exec(trampoline.fd(), report, report_fd,
                                                   "exec: \"probe\": ", path,
                                                   const_cast<char* const*>(args.data()));
         const int err = exec.exec(const_cast<char* const*>(env.data()));
@@ -116,6 +116,14 @@ TEST(ExecTrampoline, ReportsAFailingExecveAsText) {
     ASSERT_TRUE(WIFEXITED(status));
     EXPECT_EQ(WEXITSTATUS(status), 127);
     EXPECT_EQ(read_all(report.read_end.get()), "exec: \"probe\": no such file or directory");
+}
+
+TEST(ExecTrampoline, WithoutOneTheProcessIsExecutedDirectly) {
+    const char* args[] = {"probe", nullptr};
+    const char* env[] = {nullptr};
+    const hako::security::ContainerExec exec(-1, ExecFailureReport::text, 2, "exec: ",
+                                             "/nonexistent/probe", const_cast<char* const*>(args));
+    EXPECT_EQ(exec.exec(const_cast<char* const*>(env)), ENOENT);
 }
 
 TEST(ExecTrampoline, ReportsAFailingExecveAsASyncChannelFrame) {

@@ -233,10 +233,10 @@ void run_container_init(const LaunchRequest& request, const NamespacePlan& plan,
     auto argv = as_argv(args);
     auto envp = as_argv(prepared.env);
     const std::string prefix = fmt::format("exec: \"{}\": ", args.front());
-    std::optional<security::TrampolineExec> trampoline;
-    if (request.exec_trampoline_fd >= 0)
-        trampoline.emplace(request.exec_trampoline_fd, security::ExecFailureReport::text,
-                           start_connection.get(), prefix, prepared.path, argv.data());
+    const security::ContainerExec container_exec(request.exec_trampoline_fd,
+                                                 security::ExecFailureReport::text,
+                                                 start_connection.get(), prefix, prepared.path,
+                                                 argv.data());
     prepare_fds_for_exec(request.preserve_fds);
     reset_signals();
     try {
@@ -246,13 +246,7 @@ void run_container_init(const LaunchRequest& request, const NamespacePlan& plan,
             ::write(start_connection.get(), error.what(), std::strlen(error.what()));
         ::_exit(1);
     }
-    int err = 0;
-    if (trampoline) {
-        err = trampoline->exec(envp.data());
-    } else {
-        ::execve(prepared.path.c_str(), argv.data(), envp.data());
-        err = errno;
-    }
+    const int err = container_exec.exec(envp.data());
     const std::string message = prefix + exec_error_text(err);
     [[maybe_unused]] const auto written =
         ::write(start_connection.get(), message.data(), message.size());

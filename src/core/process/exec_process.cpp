@@ -190,10 +190,9 @@ void report_and_exit(const SyncChannel& channel, const std::exception& error, in
     auto argv = as_argv(args);
     auto envp = as_argv(prepared.env);
     const std::string prefix = fmt::format("exec: \"{}\": ", args.front());
-    std::optional<security::TrampolineExec> trampoline;
-    if (request.exec_trampoline_fd >= 0)
-        trampoline.emplace(request.exec_trampoline_fd, security::ExecFailureReport::sync_frame,
-                           channel.fd(), prefix, prepared.path, argv.data());
+    const security::ContainerExec container_exec(request.exec_trampoline_fd,
+                                                 security::ExecFailureReport::sync_frame,
+                                                 channel.fd(), prefix, prepared.path, argv.data());
     prepare_fds_for_exec(request.preserve_fds);
     ::prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
     reset_signals();
@@ -202,13 +201,7 @@ void report_and_exit(const SyncChannel& channel, const std::exception& error, in
     } catch (const std::exception& error) {
         report_and_exit(channel, error, 1);
     }
-    int err = 0;
-    if (trampoline) {
-        err = trampoline->exec(envp.data());
-    } else {
-        ::execve(prepared.path.c_str(), argv.data(), envp.data());
-        err = errno;
-    }
+    const int err = container_exec.exec(envp.data());
     report_and_exit(channel, Error(prefix + exec_error_text(err), err), err == ENOENT ? 127 : 126);
     ::_exit(127);
 }

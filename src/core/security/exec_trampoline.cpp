@@ -74,23 +74,30 @@ std::optional<ExecTrampoline> trampoline_or_sealed_binary(
     return std::nullopt;
 }
 
-TrampolineExec::TrampolineExec(int trampoline_fd, ExecFailureReport report, int report_fd,
-                               std::string failure_prefix, std::string path, char* const* argv)
+ContainerExec::ContainerExec(int trampoline_fd, ExecFailureReport report, int report_fd,
+                             std::string failure_prefix, std::string path, char* const* argv)
     : trampoline_fd_(trampoline_fd),
       report_fd_(report_fd),
       fd_text_(std::to_string(report_fd)),
       failure_prefix_(std::move(failure_prefix)),
-      path_(std::move(path)) {
-    argv_ = {"hako-exec", report == ExecFailureReport::sync_frame ? "frame" : "text",
-             fd_text_.c_str(), failure_prefix_.c_str(), path_.c_str()};
-    for (char* const* arg = argv; *arg != nullptr; ++arg) argv_.push_back(*arg);
-    argv_.push_back(nullptr);
+      path_(std::move(path)),
+      argv_(argv) {
+    if (trampoline_fd_ < 0) return;
+    trampoline_argv_ = {"hako-exec", report == ExecFailureReport::sync_frame ? "frame" : "text",
+                        fd_text_.c_str(), failure_prefix_.c_str(), path_.c_str()};
+    for (char* const* arg = argv; *arg != nullptr; ++arg) trampoline_argv_.push_back(*arg);
+    trampoline_argv_.push_back(nullptr);
 }
 
-int TrampolineExec::exec(char* const* envp) const noexcept {
+int ContainerExec::exec(char* const* envp) const noexcept {
+    if (trampoline_fd_ < 0) {
+        ::execve(path_.c_str(), argv_, envp);
+        return errno;
+    }
     // Inherited by the trampoline alone: it sets close-on-exec again before its execve.
     if (::fcntl(report_fd_, F_SETFD, 0) != 0) return errno;
-    ::execveat(trampoline_fd_, "", const_cast<char* const*>(argv_.data()), envp, AT_EMPTY_PATH);
+    ::execveat(trampoline_fd_, "", const_cast<char* const*>(trampoline_argv_.data()), envp,
+               AT_EMPTY_PATH);
     const int err = errno;
     ::fcntl(report_fd_, F_SETFD, FD_CLOEXEC);
     return err;

@@ -46,17 +46,19 @@ class ExecTrampoline {
     sys::UniqueFd fd_;
 };
 
-// One execve of path (argv) through the trampoline in trampoline_fd, prepared in full
-// beforehand: once the seccomp filter is loaded, exec() makes no call but fcntl and execveat.
-// report_fd stays open across that first execve only (the trampoline makes it close-on-exec);
-// a failing execve of path is reported there as `report` says, failure_prefix first (e.g.
-// `exec: "sh": `), and the trampoline exits 127 (ENOENT) or 126.
-class TrampolineExec {
+// The container process's execve of path (argv), prepared in full beforehand, so that once
+// the seccomp filter is loaded exec() makes no call but fcntl and execveat (or execve).
+// Through the trampoline in trampoline_fd; with trampoline_fd < 0 (hako runs from a sealed
+// binary) directly. For the trampoline, report_fd stays open across its execve only (it makes
+// it close-on-exec); a failing execve of path is reported there as `report` says,
+// failure_prefix first (e.g. `exec: "sh": `), and the trampoline exits 127 (ENOENT) or 126.
+class ContainerExec {
   public:
-    TrampolineExec(int trampoline_fd, ExecFailureReport report, int report_fd,
-                   std::string failure_prefix, std::string path, char* const* argv);
+    ContainerExec(int trampoline_fd, ExecFailureReport report, int report_fd,
+                  std::string failure_prefix, std::string path, char* const* argv);
 
-    // Returns only when the trampoline itself could not be executed, with that errno.
+    // Returns only when the execve failed (of the trampoline, or of path directly), with
+    // that errno.
     int exec(char* const* envp) const noexcept;
 
   private:
@@ -65,7 +67,8 @@ class TrampolineExec {
     std::string fd_text_;
     std::string failure_prefix_;
     std::string path_;
-    std::vector<const char*> argv_;
+    char* const* argv_;
+    std::vector<const char*> trampoline_argv_;
 };
 
 // Whether a seccomp program lets the trampoline's calls through (SCMP_ACT_ALLOW or LOG):
