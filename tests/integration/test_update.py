@@ -88,17 +88,21 @@ class UpdateTest(HakoTestCase):
         self.assertEqual(self.file(pid, "pids", "pids.max"), "12")
 
     def test_a_lowered_pids_limit_stops_new_forks(self):
-        script = ("mkfifo /dev/shm/go; echo ready > /out/ready; read x < /dev/shm/go; "
+        # It ends blocked on a second fifo nobody opens: on the first one, the end of the
+        # test's write could wake it again, and a finished init shows the root cgroup.
+        script = ("mkfifo /dev/shm/go /dev/shm/hold; echo ready > /out/ready; "
+                  "read x < /dev/shm/go; "
                   "sh -c 'i=0; while [ $i -lt 20 ]; do sleep 1000 & i=$((i+1)); done' 2> /out/err;"
-                  " echo done > /out/done; read y < /dev/shm/go")
+                  " echo done > /out/done; read y < /dev/shm/hold")
         b, cid, pid = self.start({"pids": {"limit": 100}}, script)
+        pids_dir = controller_dir(pid, "pids")
         self.rt.ok("update", "--pids-limit", "4", cid)
         # Release the container's script through its fifo, from inside its mount namespace.
         fifo = "/proc/%d/root/dev/shm/go" % pid
         with open(fifo, "w") as f:
             f.write("go\n")
         self.wait_out(b, "done")
-        procs = read(os.path.join(controller_dir(pid, "pids"), "cgroup.procs")).split()
+        procs = read(os.path.join(pids_dir, "cgroup.procs")).split()
         self.assertLessEqual(len(procs), 4)
         self.assertIn("fork", b.read_out("err"))
 

@@ -11,6 +11,8 @@ class HybridManager final : public Driver {
     HybridManager(V1Manager v1, V2Manager v2) : v1_(std::move(v1)), v2_(std::move(v2)) {}
 
     void create() override;
+    void create_unified() override { v2_.create(); }
+    void create_v1() override { v1_.create(); }
     [[nodiscard]] sys::UniqueFd open_unified_dir() const override { return v2_.open_unified_dir(); }
     [[nodiscard]] SelfJoin open_self_join() const override { return v1_.open_self_join(); }
     void add_process(pid_t pid, Joined joined) override;

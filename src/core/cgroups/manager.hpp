@@ -26,6 +26,13 @@ public:
     // the directory; on failure nothing this call made remains.
     virtual void create() = 0;
 
+    // create() in two steps, so that `create` can make the v1 directories while the init
+    // mounts: only the cgroup2 directory (for CLONE_INTO_CGROUP; nothing on a v1 layout),
+    // then only the v1 ones (nothing on pure cgroup2). On failure, what the failing step made
+    // is gone; destroy() removes the rest.
+    virtual void create_unified() = 0;
+    virtual void create_v1() = 0;
+
     // An O_DIRECTORY fd of the container's cgroup2 directory, for clone3(CLONE_INTO_CGROUP);
     // invalid when the layout has no unified hierarchy. Valid after create().
     [[nodiscard]] virtual sys::UniqueFd open_unified_dir() const = 0;

@@ -29,6 +29,7 @@ class SelfJoin {
     static SelfJoin open(const std::vector<std::string>& v1_dirs);
 
     [[nodiscard]] bool empty() const { return files_.empty(); }
+    [[nodiscard]] const std::vector<TaskFile>& files() const { return files_; }
 
     // In the new process while it is single-threaded: joins every hierarchy, then closes the
     // files. Throws naming the file the kernel refused.

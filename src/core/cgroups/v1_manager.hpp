@@ -12,6 +12,8 @@ class V1Manager final : public Driver {
     explicit V1Manager(std::vector<HierarchyDir> dirs) : dirs_(std::move(dirs)) {}
 
     void create() override;
+    void create_unified() override {}
+    void create_v1() override { create(); }
     [[nodiscard]] sys::UniqueFd open_unified_dir() const override { return {}; }
     [[nodiscard]] SelfJoin open_self_join() const override { return SelfJoin::open(dirs()); }
     void add_process(pid_t pid, Joined joined) override;

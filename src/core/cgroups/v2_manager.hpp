@@ -10,6 +10,8 @@ class V2Manager final : public Driver {
     explicit V2Manager(HierarchyDir dir) : dir_(std::move(dir)) {}
 
     void create() override;
+    void create_unified() override { create(); }
+    void create_v1() override {}
     [[nodiscard]] sys::UniqueFd open_unified_dir() const override;
     [[nodiscard]] SelfJoin open_self_join() const override { return {}; }
     void add_process(pid_t pid, Joined joined) override;

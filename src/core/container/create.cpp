@@ -164,14 +164,16 @@ Created create(state::StateStore& store, const CreateOptions& options) {
     rollback.run_poststop_hooks_on_failure(state);
 
     rollback.track_cgroups(cgroup_manager.get());
-    cgroup_manager->create();
-    // Limits are in force before the init exists, and so before any user code runs. The
-    // device rules are the spec's followed by runc's defaults (/dev/null, /dev/pts/*, ...).
+    // The cgroup2 directory now, for CLONE_INTO_CGROUP; the v1 ones and the limits once the
+    // init is cloned, while it mounts (launcher.hpp `make_cgroups`), which is still before
+    // any user code runs. The device rules are the spec's followed by runc's defaults
+    // (/dev/null, /dev/pts/*, ...).
+    cgroup_manager->create_unified();
     cgroups::Resources applied = resources;
     std::vector<std::string> device_paths;
     for (const spec::Device& device : spec.linux_config.devices) device_paths.push_back(device.path);
     applied.devices = cgroups::effective_device_rules(resources.devices, device_paths);
-    std::vector<std::string> warnings = cgroup_manager->apply(applied, {});
+    std::vector<std::string> warnings;
     const sys::UniqueFd gate = process::listen_exec_gate(dir.fd());
 
     process::LaunchRequest request;
@@ -188,6 +190,10 @@ Created create(state::StateStore& store, const CreateOptions& options) {
     request.seccomp = &seccomp;
     request.release_idle_memory = !options.starts_at_once;
     request.exec_trampoline_fd = trampoline ? trampoline->fd() : -1;
+    request.make_cgroups = [&] {
+        cgroup_manager->create_v1();
+        warnings = cgroup_manager->apply(applied, {});
+    };
     process::LaunchedInit init = process::launch_init(request);
 
     state.pid = init.pid;

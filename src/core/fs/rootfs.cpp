@@ -358,6 +358,23 @@ void make_parent_mount_private(const std::string& rootfs) {
                   "make the rootfs's parent mount private", parent->mount_point);
 }
 
+bool under(const std::string& path, const std::string& dir) {
+    return path.size() >= dir.size() && path.compare(0, dir.size(), dir) == 0 &&
+           (path.size() == dir.size() || path[dir.size()] == '/' || dir.back() == '/');
+}
+
+// A mount of a cgroup filesystem, or a bind of something in a cgroup hierarchy: it needs the
+// container's cgroups made and joined (RootfsPlan::before_cgroups).
+bool involves_cgroups(const RootfsPlan& plan, const spec::Mount& mount) {
+    if (mount.type == "cgroup" || mount.type == "cgroup2") return true;
+    if (mount.source.empty() || mount.source.front() != '/') return false;
+    if (under(mount.source, "/sys/fs/cgroup")) return true;
+    if (plan.cgroup_layout == nullptr) return false;
+    return std::any_of(plan.cgroup_layout->hierarchies.begin(),
+                       plan.cgroup_layout->hierarchies.end(),
+                       [&](const cgroups::Hierarchy& h) { return under(mount.source, h.mount_point); });
+}
+
 }  // namespace
 
 void prepare_rootfs(const RootfsPlan& plan) {
@@ -385,7 +402,16 @@ void prepare_rootfs(const RootfsPlan& plan) {
         check_sys(::open(plan.rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC), "open rootfs",
                   plan.rootfs));
 
-    for (const auto& mount : spec.mounts) mount_one(plan, root_fd.get(), mount);
+    bool cgroups_ready = false;
+    const auto ready_cgroups = [&] {
+        if (!cgroups_ready && plan.before_cgroups) plan.before_cgroups();
+        cgroups_ready = true;
+    };
+    for (const auto& mount : spec.mounts) {
+        if (involves_cgroups(plan, mount)) ready_cgroups();
+        mount_one(plan, root_fd.get(), mount);
+    }
+    ready_cgroups();
 
     if (!dev_is_bound_from_host(spec)) {
         create_devices(root_fd.get(), devices_to_create(spec.linux_config.devices),

@@ -30,6 +30,11 @@ struct RootfsPlan {
     const cgroups::Layout* cgroup_layout = nullptr;
     // Hierarchy mount point -> the container's cgroup dir, for cgroup mounts without cgroupns.
     std::map<std::string, std::string> cgroup_paths;
+    // Called once, before the first mount that involves a cgroup hierarchy (of type cgroup or
+    // cgroup2, or a source under a hierarchy's mount point), else after the last mount, and
+    // always before the devices are made: where the init joins its cgroups and enters its
+    // cgroup namespace.
+    std::function<void()> before_cgroups;
     // Called after the mounts and devices, just before pivot_root: the createRuntime and
     // createContainer hook point.
     std::function<void()> before_pivot;

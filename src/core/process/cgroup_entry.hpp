@@ -1,12 +1,15 @@
 #pragma once
 // How a new child of hako (the container's init, or an exec'd process) enters the
 // container's cgroups, shared by the launcher and exec: born in the cgroup2 directory
-// (clone3 CLONE_INTO_CGROUP) and joining each v1 hierarchy itself as its first act
-// (cgroups/self_join.hpp). Whatever neither covered, add_process writes afterwards.
+// (clone3 CLONE_INTO_CGROUP) and joining each v1 hierarchy itself (cgroups/self_join.hpp):
+// as its first act, or (the init of `create`, whose v1 directories are made while it mounts)
+// once the parent has sent it their `tasks` files. Whatever neither covered, add_process
+// writes afterwards.
 #include <sys/types.h>
 
 #include "cgroups/manager.hpp"
 #include "cgroups/self_join.hpp"
+#include "process/sync_channel.hpp"
 #include "sys/syscalls.hpp"
 #include "sys/unique_fd.hpp"
 
@@ -14,8 +17,13 @@ namespace hako::process {
 
 class CgroupEntry {
   public:
+    enum class V1 {
+        at_once,    // the v1 directories exist: the child joins them first thing
+        when_sent,  // they are made after the clone: the child joins once sent (below)
+    };
+
     // manager may be null (no cgroups): then every step does nothing.
-    explicit CgroupEntry(cgroups::Manager* manager);
+    explicit CgroupEntry(cgroups::Manager* manager, V1 v1 = V1::at_once);
 
     // clone3 with args, into the cgroup2 directory when there is one; where the kernel
     // refuses to place a process directly there (a threaded directory, or a domain with
@@ -29,11 +37,19 @@ class CgroupEntry {
     // In the parent: moves pid into the hierarchies the child did not enter by itself.
     void add_process(pid_t pid);
 
+    // V1::when_sent, in the parent once the v1 directories exist: sends the child their
+    // `tasks` files (kCgroupTask each, then kCgroupsReady).
+    void send_v1(const SyncChannel& channel) const;
+
+    // V1::when_sent, in the child: receives those files and joins through them.
+    static void receive_v1_and_join(const SyncChannel& channel);
+
   private:
     cgroups::Manager* manager_;
     sys::UniqueFd unified_dir_;
     cgroups::SelfJoin self_join_;
     bool joins_v1_itself_ = false;
+    V1 v1_;
 };
 
 }  // namespace hako::process

@@ -18,6 +18,7 @@
 
 #include "fs/rootfs.hpp"
 #include "fs/safe_path.hpp"
+#include "process/cgroup_entry.hpp"
 #include "process/exec_gate.hpp"
 #include "process/idle_memory.hpp"
 #include "process/executable.hpp"
@@ -105,7 +106,6 @@ PreparedExec set_up(const LaunchRequest& request, const NamespacePlan& plan,
     const pid_t host_pid = host_pid_from_go(go);
 
     if (plan.has_user) become_namespace_root();
-    if (plan.new_cgroup) check_sys(::unshare(CLONE_NEWCGROUP), "unshare cgroup namespace");
     if (!request.no_new_keyring) join_session_keyring(request.container_id);
     set_names(spec, plan);
     // hako's own /proc for its sysctl and LSM writes, opened while the container's /proc
@@ -126,6 +126,11 @@ PreparedExec set_up(const LaunchRequest& request, const NamespacePlan& plan,
         [](const spec::Namespace& ns) { return ns.type == spec::NamespaceType::cgroup; });
     rootfs_plan.cgroup_layout = request.cgroup_layout;
     if (request.cgroups != nullptr) rootfs_plan.cgroup_paths = request.cgroups->paths();
+    rootfs_plan.before_cgroups = [&] {
+        if (request.make_cgroups) CgroupEntry::receive_v1_and_join(channel);
+        // After the join: the namespace's root is the container's cgroup.
+        if (plan.new_cgroup) check_sys(::unshare(CLONE_NEWCGROUP), "unshare cgroup namespace");
+    };
     rootfs_plan.before_pivot = [&] { run_pre_pivot_hooks(request, channel, host_pid); };
     fs::prepare_rootfs(rootfs_plan);
     if (process.terminal) {

@@ -6,6 +6,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <optional>
+
 #include "process/child_guard.hpp"
 #include "process/cgroup_entry.hpp"
 #include "process/container_init.hpp"
@@ -90,6 +92,47 @@ SyncMessage expect(const SyncChannel& channel, SyncType wanted) {
     return message;
 }
 
+// Moves hako to another CPU for its lifetime, and back. A message on the sync channel wakes
+// the init on the sender's CPU (a unix socket wakes its reader "synchronously": the kernel
+// expects the sender to sleep next), so without this the parent's cgroup work and the init's
+// mounts would take turns on one CPU while another idles. Nothing happens on a single CPU.
+class ElsewhereWhileTheInitRuns {
+public:
+    ElsewhereWhileTheInitRuns() {
+        if (::sched_getaffinity(0, sizeof original_, &original_) != 0) return;
+        const int here = ::sched_getcpu();
+        cpu_set_t others = original_;
+        if (here >= 0) CPU_CLR(here, &others);
+        moved_ = CPU_COUNT(&others) > 0 && ::sched_setaffinity(0, sizeof others, &others) == 0;
+    }
+    ~ElsewhereWhileTheInitRuns() {
+        if (moved_) ::sched_setaffinity(0, sizeof original_, &original_);
+    }
+    ElsewhereWhileTheInitRuns(const ElsewhereWhileTheInitRuns&) = delete;
+    ElsewhereWhileTheInitRuns& operator=(const ElsewhereWhileTheInitRuns&) = delete;
+
+private:
+    cpu_set_t original_{};
+    bool moved_ = false;
+};
+
+// The v1 cgroups to the init, which is mounting meanwhile. When it failed and exited first,
+// the send fails, and its own error (already on the channel) is the one to report.
+void send_v1_cgroups(const CgroupEntry& entry, const SyncChannel& channel) {
+    try {
+        entry.send_v1(channel);
+    } catch (const Error&) {
+        std::optional<SyncMessage> message;
+        try {
+            message = channel.receive_unless_closed();
+        } catch (const Error&) {
+        }
+        if (message && message->type == SyncType::kError)
+            throw Error(message->text, message->errno_value);
+        throw;
+    }
+}
+
 // The agent at linux.seccomp.listenerPath gets the init's SCMP_ACT_NOTIFY listener with the
 // container's state while `create` runs, as runc does; create fails if it cannot.
 void forward_seccomp_listener(const LaunchRequest& request, pid_t pid, const SyncMessage& message) {
@@ -120,7 +163,8 @@ LaunchedInit launch_init(const LaunchRequest& request) {
 
     ChildNamespaceScope scope(plan, spec.linux_config);
     auto [parent_channel, child_channel] = SyncChannel::make_pair();
-    CgroupEntry cgroup_entry(request.cgroups);
+    CgroupEntry cgroup_entry(request.cgroups, request.make_cgroups ? CgroupEntry::V1::when_sent
+                                                                   : CgroupEntry::V1::at_once);
     // Read here, on the host's /proc: the init must not trust the container's.
     const IdleMemoryPlan idle =
         request.release_idle_memory ? plan_idle_memory() : IdleMemoryPlan{};
@@ -147,6 +191,11 @@ LaunchedInit launch_init(const LaunchRequest& request) {
     cgroup_entry.add_process(pid);
     if (spec.process->oom_score_adj) write_oom_score_adj(pid, *spec.process->oom_score_adj);
     parent_channel.send(SyncType::kGo, 0, std::to_string(pid));
+    if (request.make_cgroups) {
+        const ElsewhereWhileTheInitRuns elsewhere;
+        request.make_cgroups();
+        send_v1_cgroups(cgroup_entry, parent_channel);
+    }
     LaunchedInit launched;
     SyncMessage ready;
     for (;;) {

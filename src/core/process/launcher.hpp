@@ -4,6 +4,7 @@
 // sync protocol of sync_channel.hpp until the init waits for `start`.
 #include <sys/types.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,11 @@ struct LaunchRequest {
     // The sealed exec trampoline (security/exec_trampoline.hpp) the init execs the process
     // through, inherited across the clone; -1: hako runs from a sealed binary, exec directly.
     int exec_trampoline_fd = -1;
+    // Makes the container's v1 cgroup directories and writes linux.resources, called once the
+    // init is cloned, while it mounts (runc applies resources at that point too); the init
+    // joins those directories before its first cgroup mount. Empty: cgroups was made in full
+    // before the launch.
+    std::function<void()> make_cgroups;
 };
 
 struct LaunchedInit {

@@ -11,8 +11,11 @@
 //                                           setns() to the namespaces given by path,
 //                                           unshare() the ones that must follow a join
 //                 <-- kNamespacesReady ---
-//   uid/gid maps, v1 cgroups,
-//   oom_score_adj;  send kGo{pid}   ------> cgroupns, rootfs: the spec's mounts, devices
+//   uid/gid maps, oom_score_adj;
+//   send kGo{pid}                   ------> rootfs: the spec's mounts, up to the first one
+//   v1 cgroup dirs, linux.resources          of a cgroup (or all of them), then waits for
+//   kCgroupTask{fd} per v1 hierarchy ---->  its v1 cgroups: joins them, cgroupns;
+//   kCgroupsReady                   ------> the remaining mounts, devices
 //   prestart + createRuntime hooks <-- kHooks  (only when the spec has such hooks)
 //   (runtime namespaces)  kHooksDone ------> createContainer hooks (container namespaces,
 //                                           host paths), then pivot, hostname, sysctl,
@@ -47,10 +50,12 @@ enum class SyncType : std::uint32_t {
                            // and createRuntime hooks (sent only when the spec has any)
     kHooksDone = 8,        // parent -> init: those hooks succeeded (on failure the parent
                            // kills the init instead)
+    kCgroupTask = 9,       // parent -> init: fd = one v1 `tasks` file to join, text = its path
+    kCgroupsReady = 10,    // parent -> init: every kCgroupTask sent; resources are applied
     // New message types are appended here (and kLastSyncType moved), each documented in the
     // diagram above and in docs/ARCHITECTURE.md.
 };
-inline constexpr std::uint32_t kLastSyncType = 8;
+inline constexpr std::uint32_t kLastSyncType = 10;
 
 struct SyncMessage {
     SyncType type = SyncType::kError;
