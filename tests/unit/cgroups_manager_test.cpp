@@ -14,6 +14,8 @@
 #include <sstream>
 
 #include "cgroups/manager.hpp"
+#include "process/cgroup_entry.hpp"
+#include "process/sync_channel.hpp"
 #include "sys/error.hpp"
 #include "sys/syscalls.hpp"
 
@@ -228,6 +230,53 @@ TEST_F(CgroupsManager, SelfJoinMovesTheChildIntoEveryV1Hierarchy) {
     }
     manager->destroy();
     int status = child.wait();
+    EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
+}
+
+// create() in two steps: the cgroup2 directory first (before the init's clone), the v1 ones
+// later (while it mounts).
+TEST_F(CgroupsManager, CreateInTwoStepsMakesTheCgroup2DirectoryFirst) {
+    auto manager = make();
+    manager->create_unified();
+    for (const Hierarchy& hierarchy : layout_.hierarchies)
+        EXPECT_EQ(exists(hierarchy.mount_point + name_), hierarchy.unified) << hierarchy.mount_point;
+    manager->create_v1();
+    for (const Hierarchy& hierarchy : layout_.hierarchies)
+        EXPECT_TRUE(exists(hierarchy.mount_point + name_)) << hierarchy.mount_point;
+    manager->destroy();
+    for (const auto& [mount_point, dir] : manager->paths()) EXPECT_FALSE(exists(dir)) << dir;
+}
+
+// The v1 `tasks` files sent over the sync channel (CgroupEntry::V1::when_sent): the child joins
+// through them.
+TEST_F(CgroupsManager, V1TasksFilesSentOverTheSyncChannelJoinTheChild) {
+    auto manager = make();
+    manager->create_unified();
+    auto [parent, child_end] = hako::process::SyncChannel::make_pair();
+    hako::process::CgroupEntry entry(manager.get(), hako::process::CgroupEntry::V1::when_sent);
+    pid_t pid = ::fork();
+    if (pid == 0) {
+        try {
+            hako::process::CgroupEntry::receive_v1_and_join(child_end);
+            child_end.send(hako::process::SyncType::kReady);
+        } catch (...) {
+            ::_exit(3);
+        }
+        for (;;) ::pause();
+    }
+    Child child(pid);
+    child_end.close();
+    manager->create_v1();
+    entry.send_v1(parent);
+    ASSERT_EQ(parent.receive().type, hako::process::SyncType::kReady);
+    manager->add_process(child.pid(), {.unified = false, .v1 = true});
+    const std::string proc_cgroup = slurp("/proc/" + std::to_string(child.pid()) + "/cgroup");
+    for (const Hierarchy& hierarchy : layout_.hierarchies)
+        EXPECT_EQ(hako::cgroups::own_cgroup_path(proc_cgroup, hierarchy), name_)
+            << hierarchy.mount_point << "\n"
+            << proc_cgroup;
+    manager->destroy();
+    const int status = child.wait();
     EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
 }
 
