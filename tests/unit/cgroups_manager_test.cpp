@@ -256,6 +256,7 @@ TEST_F(CgroupsManager, V1TasksFilesSentOverTheSyncChannelJoinTheChild) {
     hako::process::CgroupEntry entry(manager.get(), hako::process::CgroupEntry::V1::when_sent);
     pid_t pid = ::fork();
     if (pid == 0) {
+        parent.close();  // so that a parent that failed shows as end-of-file
         try {
             hako::process::CgroupEntry::receive_v1_and_join(child_end);
             child_end.send(hako::process::SyncType::kReady);

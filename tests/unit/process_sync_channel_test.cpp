@@ -19,6 +19,14 @@ TEST(SyncChannel, CarriesTypedMessagesWithText) {
     EXPECT_EQ(message.text, "mount /x: No such file or directory");
 }
 
+TEST(SyncChannel, CarriesMessagesWithoutText) {
+    auto [parent, child] = SyncChannel::make_pair();
+    parent.send(SyncType::kCgroupsReady);
+    const auto message = child.receive();
+    EXPECT_EQ(message.type, SyncType::kCgroupsReady);
+    EXPECT_EQ(message.text, "");
+}
+
 TEST(SyncChannel, TruncatesOverlongTextToTheLimit) {
     auto [parent, child] = SyncChannel::make_pair();
     child.send(SyncType::kReady, 0, std::string(70000, 'x'));

@@ -35,7 +35,8 @@ void SyncChannel::send(SyncType type, std::int32_t errno_value, std::string_view
     const FrameHeader header{static_cast<std::uint32_t>(type), errno_value,
                              static_cast<std::uint32_t>(length)};
     std::memcpy(frame.data(), &header, sizeof(header));
-    std::memcpy(frame.data() + sizeof(header), text.data(), length);
+    // An empty view may hold a null pointer, which memcpy must not get even for 0 bytes.
+    if (length > 0) std::memcpy(frame.data() + sizeof(header), text.data(), length);
     check_sys(sys::send_with_fd(fd_.get(),
                                 std::string_view(frame.data(), sizeof(header) + length),
                                 attached_fd),
