@@ -359,8 +359,7 @@ void make_parent_mount_private(const std::string& rootfs) {
 }
 
 bool under(const std::string& path, const std::string& dir) {
-    return path.size() >= dir.size() && path.compare(0, dir.size(), dir) == 0 &&
-           (path.size() == dir.size() || path[dir.size()] == '/' || dir.back() == '/');
+    return path == dir || path.starts_with(dir + "/");
 }
 
 // A mount of a cgroup filesystem, or a bind of something in a cgroup hierarchy: it needs the

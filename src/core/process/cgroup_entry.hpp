@@ -18,8 +18,9 @@ namespace hako::process {
 class CgroupEntry {
   public:
     enum class V1 {
-        at_once,    // the v1 directories exist: the child joins them first thing
-        when_sent,  // they are made after the clone: the child joins once sent (below)
+        at_once,    // the v1 directories exist: the child joins them first thing (exec)
+        when_sent,  // the child joins once sent (below): the init, whose v1 directories are
+                    // made after the clone
     };
 
     // manager may be null (no cgroups): then every step does nothing.

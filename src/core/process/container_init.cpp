@@ -127,7 +127,7 @@ PreparedExec set_up(const LaunchRequest& request, const NamespacePlan& plan,
     rootfs_plan.cgroup_layout = request.cgroup_layout;
     if (request.cgroups != nullptr) rootfs_plan.cgroup_paths = request.cgroups->paths();
     rootfs_plan.before_cgroups = [&] {
-        if (request.make_cgroups) CgroupEntry::receive_v1_and_join(channel);
+        if (request.cgroups != nullptr) CgroupEntry::receive_v1_and_join(channel);
         // After the join: the namespace's root is the container's cgroup.
         if (plan.new_cgroup) check_sys(::unshare(CLONE_NEWCGROUP), "unshare cgroup namespace");
     };
@@ -186,8 +186,7 @@ std::vector<char*> as_argv(std::vector<std::string>& strings) {
 }  // namespace
 
 void run_container_init(const LaunchRequest& request, const NamespacePlan& plan,
-                        cgroups::SelfJoin& self_join, const IdleMemoryPlan& idle,
-                        SyncChannel& channel) noexcept {
+                        const IdleMemoryPlan& idle, SyncChannel& channel) noexcept {
     std::vector<std::string> warnings;
     PreparedExec prepared;
     security::InitSeccomp seccomp;
@@ -197,7 +196,6 @@ void run_container_init(const LaunchRequest& request, const NamespacePlan& plan,
         ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
         ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
         ::umask(0);
-        self_join.join();
         std::vector<int> keep{channel.fd(), request.exec_gate_fd};
         if (request.exec_trampoline_fd >= 0) keep.push_back(request.exec_trampoline_fd);
         for (int fd = 3; fd < 3 + request.preserve_fds; ++fd) keep.push_back(fd);

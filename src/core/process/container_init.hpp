@@ -9,10 +9,9 @@ namespace hako::process {
 
 // Runs in the cloned child; never returns. Every failure is reported on the channel as
 // kError with the errno and a one-line message, then the child exits 1.
-// self_join: the container's v1 cgroups, joined before anything else (cgroups/self_join.hpp).
+// Its v1 cgroups come over the channel, before its first cgroup mount (cgroup_entry.hpp).
 // idle: what to give back while waiting for `start` (made by the parent, idle_memory.hpp).
 [[noreturn]] void run_container_init(const LaunchRequest& request, const NamespacePlan& plan,
-                                     cgroups::SelfJoin& self_join, const IdleMemoryPlan& idle,
-                                     SyncChannel& channel) noexcept;
+                                     const IdleMemoryPlan& idle, SyncChannel& channel) noexcept;
 
 }  // namespace hako::process

@@ -163,8 +163,7 @@ LaunchedInit launch_init(const LaunchRequest& request) {
 
     ChildNamespaceScope scope(plan, spec.linux_config);
     auto [parent_channel, child_channel] = SyncChannel::make_pair();
-    CgroupEntry cgroup_entry(request.cgroups, request.make_cgroups ? CgroupEntry::V1::when_sent
-                                                                   : CgroupEntry::V1::at_once);
+    CgroupEntry cgroup_entry(request.cgroups, CgroupEntry::V1::when_sent);
     // Read here, on the host's /proc: the init must not trust the container's.
     const IdleMemoryPlan idle =
         request.release_idle_memory ? plan_idle_memory() : IdleMemoryPlan{};
@@ -178,7 +177,7 @@ LaunchedInit launch_init(const LaunchRequest& request) {
     if (pid < 0) throw_sys_error("clone3 container init");
     if (pid == 0) {
         parent_channel.close();
-        run_container_init(request, plan, cgroup_entry.self_join(), idle, child_channel);
+        run_container_init(request, plan, idle, child_channel);
     }
     sys::UniqueFd pidfd_owner(pidfd);
     ChildGuard guard(pid, pidfd);
@@ -191,9 +190,9 @@ LaunchedInit launch_init(const LaunchRequest& request) {
     cgroup_entry.add_process(pid);
     if (spec.process->oom_score_adj) write_oom_score_adj(pid, *spec.process->oom_score_adj);
     parent_channel.send(SyncType::kGo, 0, std::to_string(pid));
-    if (request.make_cgroups) {
+    if (request.cgroups != nullptr) {
         const ElsewhereWhileTheInitRuns elsewhere;
-        request.make_cgroups();
+        if (request.make_cgroups) request.make_cgroups();
         send_v1_cgroups(cgroup_entry, parent_channel);
     }
     LaunchedInit launched;

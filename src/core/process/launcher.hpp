@@ -36,9 +36,9 @@ struct LaunchRequest {
     // through, inherited across the clone; -1: hako runs from a sealed binary, exec directly.
     int exec_trampoline_fd = -1;
     // Makes the container's v1 cgroup directories and writes linux.resources, called once the
-    // init is cloned, while it mounts (runc applies resources at that point too); the init
-    // joins those directories before its first cgroup mount. Empty: cgroups was made in full
-    // before the launch.
+    // init is cloned, while it mounts (runc applies resources at that point too). Then the
+    // init gets the v1 `tasks` files and joins before its first cgroup mount. Empty: nothing
+    // is left to make (the cgroup2 directory must exist before the launch in any case).
     std::function<void()> make_cgroups;
 };
 

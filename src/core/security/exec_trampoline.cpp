@@ -55,6 +55,8 @@ bool lets_trampoline_through(const SeccompProgram& program, int trampoline_fd) {
         const std::uint32_t action = *decision & SECCOMP_RET_ACTION_FULL;
         return action == SECCOMP_RET_ALLOW || action == SECCOMP_RET_LOG;
     };
+    // The fcntl calls act on the report fd, whose number is known only in the child; a filter
+    // that tells fds apart for fcntl would be unusual, so the trampoline's stands in for it.
     const auto fd = static_cast<std::uint64_t>(trampoline_fd);
     return allowed(SYS_fcntl, {fd, F_SETFD, 0}) && allowed(SYS_fcntl, {fd, F_SETFD, FD_CLOEXEC}) &&
            allowed(SYS_execveat, {fd, 0, 0, 0, AT_EMPTY_PATH});
