@@ -189,11 +189,15 @@ LaunchedInit launch_init(const LaunchRequest& request) {
         write_id_maps(pid, spec.linux_config.uid_mappings, spec.linux_config.gid_mappings);
     cgroup_entry.add_process(pid);
     if (spec.process->oom_score_adj) write_oom_score_adj(pid, *spec.process->oom_score_adj);
-    parent_channel.send(SyncType::kGo, 0, std::to_string(pid));
     if (request.cgroups != nullptr) {
+        // Moved before the go: its wakeup would otherwise preempt hako on this CPU, and the
+        // cgroup work would wait for the init's mounts instead of overlapping them.
         const ElsewhereWhileTheInitRuns elsewhere;
+        parent_channel.send(SyncType::kGo, 0, std::to_string(pid));
         if (request.make_cgroups) request.make_cgroups();
         send_v1_cgroups(cgroup_entry, parent_channel);
+    } else {
+        parent_channel.send(SyncType::kGo, 0, std::to_string(pid));
     }
     LaunchedInit launched;
     SyncMessage ready;
