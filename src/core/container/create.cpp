@@ -18,6 +18,8 @@
 #include "process/exec_gate.hpp"
 #include "process/foreground.hpp"
 #include "process/launcher.hpp"
+#include "process/namespace_plan.hpp"
+#include "process/namespaces_ahead.hpp"
 #include "security/exec_trampoline.hpp"
 #include "security/seccomp_cache.hpp"
 #include "security/seccomp_init.hpp"
@@ -116,6 +118,8 @@ Created create(state::StateStore& store, const CreateOptions& options) {
     state::validate_container_id(options.id);
     const std::string bundle = absolute_path(options.bundle, "bundle");
     spec::Spec spec = spec::load_spec(bundle);
+    // Started first, so the kernel makes the network namespace while the rest is checked.
+    process::NamespacesMadeAhead namespaces_ahead(process::plan_namespaces(spec.linux_config));
     if (options.tty && spec.process) spec.process->terminal = true;
     if (spec.process)
         process::check_console_options(spec.process->terminal, !options.foreground,
@@ -190,6 +194,7 @@ Created create(state::StateStore& store, const CreateOptions& options) {
     request.seccomp = &seccomp;
     request.release_idle_memory = !options.starts_at_once;
     request.exec_trampoline_fd = trampoline ? trampoline->fd() : -1;
+    request.namespaces_ahead = &namespaces_ahead;
     request.make_cgroups = [&] {
         cgroup_manager->create_v1();
         warnings = cgroup_manager->apply(applied, {});

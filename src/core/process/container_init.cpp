@@ -39,7 +39,14 @@ namespace {
 
 constexpr long kKeyctlJoinSessionKeyring = 1;  // KEYCTL_JOIN_SESSION_KEYRING
 
-void join_namespaces(const NamespacePlan& plan) {
+void join_namespaces(const NamespacePlan& plan, std::vector<MadeNamespace>& made_ahead) {
+    // Made for this container by hako itself; a plan with namespaces made ahead joins none by
+    // path.
+    for (auto& made : made_ahead) {
+        check_sys(::setns(made.fd.get(), static_cast<int>(made.flag)),
+                  "enter the namespace made ahead");
+        made.fd.reset();  // nothing of it stays open in the waiting init
+    }
     for (const auto& join : plan.joins) {
         const sys::UniqueFd fd(check_sys(::open(join.path.c_str(), O_RDONLY | O_CLOEXEC),
                                          fmt::format("open {} namespace",
@@ -91,15 +98,15 @@ struct PreparedExec {
 };
 
 PreparedExec set_up(const LaunchRequest& request, const NamespacePlan& plan,
-                    SyncChannel& channel, std::vector<std::string>& warnings,
-                    security::InitSeccomp& seccomp) {
+                    std::vector<MadeNamespace>& made_ahead, SyncChannel& channel,
+                    std::vector<std::string>& warnings, security::InitSeccomp& seccomp) {
     const spec::Spec& spec = *request.spec;
     const spec::Process& process = *spec.process;
     // Normally compiled by `create` before the clone; a bad profile failed there.
     seccomp = request.seccomp != nullptr ? *request.seccomp : security::InitSeccomp(spec);
     security::check_lsm_support(spec);
 
-    join_namespaces(plan);
+    join_namespaces(plan, made_ahead);
     channel.send(SyncType::kNamespacesReady);
     const SyncMessage go = channel.receive();
     if (go.type != SyncType::kGo) fail("sync channel: expected go, got message {}", static_cast<int>(go.type));
@@ -186,7 +193,8 @@ std::vector<char*> as_argv(std::vector<std::string>& strings) {
 }  // namespace
 
 void run_container_init(const LaunchRequest& request, const NamespacePlan& plan,
-                        const IdleMemoryPlan& idle, SyncChannel& channel) noexcept {
+                        const IdleMemoryPlan& idle, std::vector<MadeNamespace>& made_ahead,
+                        SyncChannel& channel) noexcept {
     std::vector<std::string> warnings;
     PreparedExec prepared;
     security::InitSeccomp seccomp;
@@ -198,9 +206,10 @@ void run_container_init(const LaunchRequest& request, const NamespacePlan& plan,
         ::umask(0);
         std::vector<int> keep{channel.fd(), request.exec_gate_fd};
         if (request.exec_trampoline_fd >= 0) keep.push_back(request.exec_trampoline_fd);
+        for (const auto& made : made_ahead) keep.push_back(made.fd.get());
         for (int fd = 3; fd < 3 + request.preserve_fds; ++fd) keep.push_back(fd);
         close_fds_except(keep);
-        prepared = set_up(request, plan, channel, warnings, seccomp);
+        prepared = set_up(request, plan, made_ahead, channel, warnings, seccomp);
         std::string joined;
         for (const auto& warning : warnings) joined += warning + "\n";
         ::prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);

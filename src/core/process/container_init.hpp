@@ -3,6 +3,7 @@
 #include "process/idle_memory.hpp"
 #include "process/launcher.hpp"
 #include "process/namespace_plan.hpp"
+#include "process/namespaces_ahead.hpp"
 #include "process/sync_channel.hpp"
 
 namespace hako::process {
@@ -11,7 +12,10 @@ namespace hako::process {
 // kError with the errno and a one-line message, then the child exits 1.
 // Its v1 cgroups come over the channel, before its first cgroup mount (cgroup_entry.hpp).
 // idle: what to give back while waiting for `start` (made by the parent, idle_memory.hpp).
+// made_ahead: namespaces the init enters first, in place of clone3 (namespaces_ahead.hpp).
 [[noreturn]] void run_container_init(const LaunchRequest& request, const NamespacePlan& plan,
-                                     const IdleMemoryPlan& idle, SyncChannel& channel) noexcept;
+                                     const IdleMemoryPlan& idle,
+                                     std::vector<MadeNamespace>& made_ahead,
+                                     SyncChannel& channel) noexcept;
 
 }  // namespace hako::process

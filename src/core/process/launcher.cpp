@@ -168,17 +168,21 @@ LaunchedInit launch_init(const LaunchRequest& request) {
     const IdleMemoryPlan idle =
         request.release_idle_memory ? plan_idle_memory() : IdleMemoryPlan{};
 
+    std::vector<MadeNamespace> made_ahead;
+    if (request.namespaces_ahead != nullptr) made_ahead = request.namespaces_ahead->take();
+
     int pidfd = -1;
     sys::CloneArgs args;
-    args.flags = plan.clone_flags | CLONE_PIDFD;
+    args.flags = (plan.clone_flags & ~flags_of(made_ahead)) | CLONE_PIDFD;
     args.pidfd = reinterpret_cast<std::uint64_t>(&pidfd);
     args.exit_signal = SIGCHLD;
     const pid_t pid = cgroup_entry.clone(args);
     if (pid < 0) throw_sys_error("clone3 container init");
     if (pid == 0) {
         parent_channel.close();
-        run_container_init(request, plan, idle, child_channel);
+        run_container_init(request, plan, idle, made_ahead, child_channel);
     }
+    made_ahead.clear();  // the init has its own copies
     sys::UniqueFd pidfd_owner(pidfd);
     ChildGuard guard(pid, pidfd);
     child_channel.close();

@@ -10,6 +10,7 @@
 
 #include "cgroups/layout.hpp"
 #include "cgroups/manager.hpp"
+#include "process/namespaces_ahead.hpp"
 #include "security/seccomp_init.hpp"
 #include "spec/spec.hpp"
 #include "sys/unique_fd.hpp"
@@ -40,6 +41,9 @@ struct LaunchRequest {
     // init gets the v1 `tasks` files and joins before its first cgroup mount. Empty: nothing
     // is left to make (the cgroup2 directory must exist before the launch in any case).
     std::function<void()> make_cgroups;
+    // The network and ipc namespaces, when the caller started making them ahead; taken just
+    // before the clone, which then leaves them out.
+    NamespacesMadeAhead* namespaces_ahead = nullptr;
 };
 
 struct LaunchedInit {
