@@ -12,6 +12,7 @@
 #include "cgroups/manager.hpp"
 #include "container/lifecycle.hpp"
 #include "container/lifecycle_hooks.hpp"
+#include "container/lifecycle_steps.hpp"
 #include "container/pid_file.hpp"
 #include "process/console_socket.hpp"
 #include "hooks/stored_hooks.hpp"
@@ -114,7 +115,7 @@ private:
 
 }  // namespace
 
-Created create(state::StateStore& store, const CreateOptions& options) {
+CreatedContainer create_container(state::StateStore& store, const CreateOptions& options) {
     state::validate_container_id(options.id);
     const std::string bundle = absolute_path(options.bundle, "bundle");
     spec::Spec spec = spec::load_spec(bundle);
@@ -219,7 +220,13 @@ Created create(state::StateStore& store, const CreateOptions& options) {
     }
     rollback.commit();
     warnings.insert(warnings.end(), init.warnings.begin(), init.warnings.end());
-    return {init.pid, std::move(warnings), std::move(init.console_master)};
+    return {{init.pid, std::move(warnings), std::move(init.console_master)},
+            std::move(dir),
+            std::move(state)};
+}
+
+Created create(state::StateStore& store, const CreateOptions& options) {
+    return std::move(create_container(store, options).created);
 }
 
 }  // namespace hako::container

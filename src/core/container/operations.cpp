@@ -7,6 +7,7 @@
 #include "cgroups/manager.hpp"
 #include "container/lifecycle.hpp"
 #include "container/lifecycle_hooks.hpp"
+#include "container/lifecycle_steps.hpp"
 #include "process/exec_gate.hpp"
 #include "state/proc_stat.hpp"
 #include "sys/error.hpp"
@@ -65,9 +66,17 @@ void start(state::StateStore& store, const std::string& id, const WarningSink& o
         case state::Status::creating: fail("cannot start a container that is still being created");
         default: fail("cannot start an already running container");
     }
-    process::open_exec_gate(dir.fd());
+    start_created(dir, state, on_warning);
+}
+
+void start_created(state::ContainerDir& dir, state::ContainerState& state,
+                   const WarningSink& on_warning) {
+    sys::UniqueFd connection = process::open_exec_gate(dir.fd());
+    // Saved while the init execs. Should the exec fail, the init exits, and the status
+    // derived from it is "stopped" whatever the file says.
     state.status = state::Status::running;
     dir.save(state);
+    process::await_exec(dir.fd(), std::move(connection));
     for (const auto& warning : run_poststart_hooks(state))
         if (on_warning) on_warning(warning);
 }
@@ -110,19 +119,24 @@ void remove(state::StateStore& store, const std::string& id, bool force,
         dir.remove();
         return;
     }
-    const state::Status status = dir.current_status(*state);
+    remove_loaded(dir, *state, force, on_warning);
+}
+
+void remove_loaded(state::ContainerDir& dir, const state::ContainerState& state, bool force,
+                   const WarningSink& on_warning) {
+    const state::Status status = dir.current_status(state);
     if (status != state::Status::stopped) {
         if (!force && status != state::Status::created)
-            fail("cannot delete container {} that is not stopped: {}", id,
+            fail("cannot delete container {} that is not stopped: {}", state.id,
                  state::status_name(status));
-        const sys::UniqueFd pidfd = open_init(*state);
+        const sys::UniqueFd pidfd = open_init(state);
         if (pidfd) sys::pidfd_send_signal(pidfd.get(), SIGKILL);
         // Killed first, then thawed: a paused container runs none of its code meanwhile.
-        if (status == state::Status::paused) thaw(*state);
-        if (state->pid > 0) wait_until_dead(*state, pidfd.get());
+        if (status == state::Status::paused) thaw(state);
+        if (state.pid > 0) wait_until_dead(state, pidfd.get());
     }
-    destroy_resources(dir, &*state);
-    for (const auto& warning : run_poststop_hooks(*state))
+    destroy_resources(dir, &state);
+    for (const auto& warning : run_poststop_hooks(state))
         if (on_warning) on_warning(warning);
 }
 

@@ -1,4 +1,5 @@
 #include "container/lifecycle.hpp"
+#include "container/lifecycle_steps.hpp"
 #include "process/foreground.hpp"
 #include "sys/error.hpp"
 
@@ -7,13 +8,12 @@ namespace hako::container {
 namespace {
 
 // As runc: a run whose start fails (e.g. a startContainer hook) leaves no container behind.
-void start_or_remove(state::StateStore& store, const std::string& id,
-                     const WarningSink& on_warning) {
+void start_or_remove(CreatedContainer& container, const WarningSink& on_warning) {
     try {
-        start(store, id, on_warning);
+        start_created(container.dir, container.state, on_warning);
     } catch (...) {
         try {
-            remove(store, id, true);
+            remove_loaded(container.dir, container.state, true, {});
         } catch (...) {
         }
         throw;
@@ -27,21 +27,26 @@ void report(const std::vector<std::string>& warnings, const WarningSink& on_warn
 
 }  // namespace
 
+// create and start hold the container's directory locked and pass the state along instead
+// of reading it back; the lock ends once the container runs, so kill, exec or pause can act
+// on it meanwhile.
 int run(state::StateStore& store, const CreateOptions& options, bool detach,
         const WarningSink& on_warning) {
     CreateOptions starting = options;
     starting.starts_at_once = true;
+    starting.foreground = !detach;
+    const auto create_and_start = [&] {
+        CreatedContainer container = create_container(store, starting);
+        report(container.created.warnings, on_warning);
+        start_or_remove(container, on_warning);
+        return std::move(container.created);
+    };
     if (detach) {
-        report(create(store, starting).warnings, on_warning);
-        start_or_remove(store, options.id, on_warning);
+        create_and_start();
         return 0;
     }
-    CreateOptions foreground = starting;
-    foreground.foreground = true;
     const process::BlockedSignals blocked;
-    Created created = create(store, foreground);
-    report(created.warnings, on_warning);
-    start_or_remove(store, options.id, on_warning);
+    Created created = create_and_start();
     const int status = process::supervise_foreground(
         created.pid, created.console_master ? created.console_master.get() : -1);
     created.console_master.reset();

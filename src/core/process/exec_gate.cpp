@@ -56,7 +56,7 @@ sys::UniqueFd await_start(int listen_fd) {
     }
 }
 
-void open_exec_gate(int state_dir_fd) {
+sys::UniqueFd open_exec_gate(int state_dir_fd) {
     sys::UniqueFd fd(check_sys(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), "socket"));
     const auto address = gate_address(state_dir_fd);
     if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&address), sizeof(address)) < 0) {
@@ -69,11 +69,15 @@ void open_exec_gate(int state_dir_fd) {
         rc = ::send(fd.get(), &kStartByte, 1, MSG_NOSIGNAL);
     } while (rc < 0 && errno == EINTR);
     check_sys(rc, "send start to", kSocketName);
+    return fd;
+}
+
+void await_exec(int state_dir_fd, sys::UniqueFd connection) {
     // The init closes the connection by exec'ing; a failed exec writes its reason first.
     std::string message;
     std::array<char, 1024> buffer{};
     for (;;) {
-        rc = ::read(fd.get(), buffer.data(), buffer.size());
+        const ssize_t rc = ::read(connection.get(), buffer.data(), buffer.size());
         if (rc < 0 && errno == EINTR) continue;
         if (rc <= 0) break;
         message.append(buffer.data(), static_cast<std::size_t>(rc));

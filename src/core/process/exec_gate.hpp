@@ -20,9 +20,13 @@ sys::UniqueFd listen_exec_gate(int state_dir_fd);
 // execve (close-on-exec) so a failed exec can report back on it.
 sys::UniqueFd await_start(int listen_fd);
 
-// In `start`: connects, sends the start byte, and waits until the init has exec'd (EOF).
-// Throws with the init's message when exec failed, or "container not running"-style errors
-// when nothing listens. Removes exec.sock afterwards.
-void open_exec_gate(int state_dir_fd);
+// In `start`: connects and sends the start byte; the init goes on to exec. Throws
+// "container not running"-style errors when nothing listens. Returns the connection for
+// await_exec, so `start` can do its own work while the init execs.
+sys::UniqueFd open_exec_gate(int state_dir_fd);
+
+// Waits until the init has exec'd (EOF on the connection), then removes exec.sock. Throws
+// with the init's message when exec failed.
+void await_exec(int state_dir_fd, sys::UniqueFd connection);
 
 }  // namespace hako::process

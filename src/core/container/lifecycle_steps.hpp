@@ -1,0 +1,27 @@
+#pragma once
+// The steps `run` strings together without reading its container back from disk: create's
+// result keeps the state directory (still locked) and the state it saved, and start and
+// delete take them as they are. The CLI's own create, start and delete use lifecycle.hpp.
+#include "container/lifecycle.hpp"
+
+namespace hako::container {
+
+struct CreatedContainer {
+    Created created;
+    state::ContainerDir dir;      // locked while this lives
+    state::ContainerState state;  // as saved: created, with the init's pid
+};
+
+// create, keeping what start and remove need.
+CreatedContainer create_container(state::StateStore& store, const CreateOptions& options);
+
+// start of a container known to be in the created state: opens the exec gate, saves the
+// running state while the init execs, waits for the exec, then runs the poststart hooks.
+void start_created(state::ContainerDir& dir, state::ContainerState& state,
+                   const WarningSink& on_warning);
+
+// remove, once the state is loaded.
+void remove_loaded(state::ContainerDir& dir, const state::ContainerState& state, bool force,
+                   const WarningSink& on_warning);
+
+}  // namespace hako::container
