@@ -1,6 +1,7 @@
 #include "container/lifecycle.hpp"
 #include "container/lifecycle_steps.hpp"
 #include "process/foreground.hpp"
+#include "process/namespace_teardown.hpp"
 #include "sys/error.hpp"
 
 namespace hako::container {
@@ -47,9 +48,11 @@ int run(state::StateStore& store, const CreateOptions& options, bool detach,
     }
     const process::BlockedSignals blocked;
     Created created = create_and_start();
+    process::NamespaceTeardown teardown(created.pid);
     const int status = process::supervise_foreground(
         created.pid, created.console_master ? created.console_master.get() : -1);
     created.console_master.reset();
+    teardown.release_elsewhere();
     remove(store, options.id, true, on_warning);
     return process::exit_code(status);
 }

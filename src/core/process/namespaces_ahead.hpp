@@ -9,12 +9,11 @@
 // Only for the plain plan: no user namespace (a namespace must belong to the user namespace
 // the container gets) and nothing joined by path (those namespaces are unshared after the
 // joins). Otherwise, or when the thread fails, clone3 makes them as before.
-#include <pthread.h>
-
 #include <cstdint>
 #include <vector>
 
 #include "process/namespace_plan.hpp"
+#include "sys/helper_thread.hpp"
 #include "sys/unique_fd.hpp"
 
 namespace hako::process {
@@ -25,27 +24,23 @@ struct MadeNamespace {
 };
 
 class NamespacesMadeAhead {
-  public:
+public:
     // Starts making the plan's new network and ipc namespaces, when the plan allows it.
     explicit NamespacesMadeAhead(const NamespacePlan& plan);
-    ~NamespacesMadeAhead();
     NamespacesMadeAhead(const NamespacesMadeAhead&) = delete;
     NamespacesMadeAhead& operator=(const NamespacesMadeAhead&) = delete;
 
     // Waits for the helper and hands over what it made (nothing on failure). It must have
-    // ended before clone3: a thread that lives across a raw clone could leave the child a
-    // locked allocator.
+    // ended before clone3 (sys/helper_thread.hpp).
     std::vector<MadeNamespace> take();
 
-  private:
-    static void* make_in_helper(void* self) noexcept;
-    void join() noexcept;
+private:
+    static void make_in_helper(void* self) noexcept;
 
     std::uint64_t flags_ = 0;
     sys::UniqueFd net_;  // written by the helper, read after the join
     sys::UniqueFd ipc_;
-    pthread_t helper_{};
-    bool running_ = false;
+    sys::HelperThread helper_;  // last: joined before the fds it writes are destroyed
 };
 
 // The namespaces made ahead as one set of CLONE_NEW* flags.
