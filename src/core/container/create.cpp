@@ -169,11 +169,14 @@ CreatedContainer create_container(state::StateStore& store, const CreateOptions&
     rollback.run_poststop_hooks_on_failure(state);
 
     rollback.track_cgroups(cgroup_manager.get());
-    // The cgroup2 directory now, for CLONE_INTO_CGROUP; the v1 ones and the limits once the
-    // init is cloned, while it mounts (launcher.hpp `make_cgroups`), which is still before
-    // any user code runs. The device rules are the spec's followed by runc's defaults
-    // (/dev/null, /dev/pts/*, ...).
+    // The cgroup2 directory now, for CLONE_INTO_CGROUP. The v1 ones now too when a helper is
+    // making the network namespace, since hako would only wait for it before the clone;
+    // otherwise once the init is cloned, while it mounts. The limits are written while it
+    // mounts (launcher.hpp `make_cgroups`), which is still before any user code runs. The
+    // device rules are the spec's followed by runc's defaults (/dev/null, /dev/pts/*, ...).
     cgroup_manager->create_unified();
+    const bool v1_before_clone = namespaces_ahead.started();
+    if (v1_before_clone) cgroup_manager->create_v1();
     cgroups::Resources applied = resources;
     std::vector<std::string> device_paths;
     for (const spec::Device& device : spec.linux_config.devices) device_paths.push_back(device.path);
@@ -197,7 +200,7 @@ CreatedContainer create_container(state::StateStore& store, const CreateOptions&
     request.exec_trampoline_fd = trampoline ? trampoline->fd() : -1;
     request.namespaces_ahead = &namespaces_ahead;
     request.make_cgroups = [&] {
-        cgroup_manager->create_v1();
+        if (!v1_before_clone) cgroup_manager->create_v1();
         warnings = cgroup_manager->apply(applied, {});
     };
     process::LaunchedInit init = process::launch_init(request);

@@ -30,6 +30,9 @@ public:
     NamespacesMadeAhead(const NamespacesMadeAhead&) = delete;
     NamespacesMadeAhead& operator=(const NamespacesMadeAhead&) = delete;
 
+    // Whether a helper is making namespaces, until take().
+    [[nodiscard]] bool started() const { return flags_ != 0; }
+
     // Waits for the helper and hands over what it made (nothing on failure). It must have
     // ended before clone3 (sys/helper_thread.hpp).
     std::vector<MadeNamespace> take();
