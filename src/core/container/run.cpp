@@ -1,7 +1,10 @@
+#include <optional>
+
 #include "container/lifecycle.hpp"
 #include "container/lifecycle_steps.hpp"
 #include "process/foreground.hpp"
 #include "process/namespace_teardown.hpp"
+#include "sys/cpu_placement.hpp"
 #include "sys/error.hpp"
 
 namespace hako::container {
@@ -36,10 +39,17 @@ int run(state::StateStore& store, const CreateOptions& options, bool detach,
     CreateOptions starting = options;
     starting.starts_at_once = true;
     starting.foreground = !detach;
+    std::optional<process::NamespaceTeardown> teardown;
     const auto create_and_start = [&] {
         CreatedContainer container = create_container(store, starting);
         report(container.created.warnings, on_warning);
-        start_or_remove(container, on_warning);
+        // Before the process can exit: its namespaces then outlive the init (see there).
+        if (!detach) teardown.emplace(container.created.pid);
+        {
+            // hako saves the state while the init execs, each on its own CPU.
+            const sys::OnAnotherCpu elsewhere;
+            start_or_remove(container, on_warning);
+        }
         return std::move(container.created);
     };
     if (detach) {
@@ -48,11 +58,10 @@ int run(state::StateStore& store, const CreateOptions& options, bool detach,
     }
     const process::BlockedSignals blocked;
     Created created = create_and_start();
-    process::NamespaceTeardown teardown(created.pid);
     const int status = process::supervise_foreground(
         created.pid, created.console_master ? created.console_master.get() : -1);
     created.console_master.reset();
-    teardown.release_elsewhere();
+    teardown->release_elsewhere();
     remove(store, options.id, true, on_warning);
     return process::exit_code(status);
 }

@@ -17,6 +17,7 @@
 #include "process/sync_channel.hpp"
 #include "security/seccomp_notify.hpp"
 #include "security/seccomp_profile.hpp"
+#include "sys/cpu_placement.hpp"
 #include "sys/error.hpp"
 #include "sys/syscalls.hpp"
 
@@ -91,30 +92,6 @@ SyncMessage expect(const SyncChannel& channel, SyncType wanted) {
         fail("sync channel: unexpected message {}", static_cast<int>(message.type));
     return message;
 }
-
-// Moves hako to another CPU for its lifetime, and back. A message on the sync channel wakes
-// the init on the sender's CPU (a unix socket wakes its reader "synchronously": the kernel
-// expects the sender to sleep next), so without this the parent's cgroup work and the init's
-// mounts would take turns on one CPU while another idles. Nothing happens on a single CPU.
-class ElsewhereWhileTheInitRuns {
-public:
-    ElsewhereWhileTheInitRuns() {
-        if (::sched_getaffinity(0, sizeof original_, &original_) != 0) return;
-        const int here = ::sched_getcpu();
-        cpu_set_t others = original_;
-        if (here >= 0) CPU_CLR(here, &others);
-        moved_ = CPU_COUNT(&others) > 0 && ::sched_setaffinity(0, sizeof others, &others) == 0;
-    }
-    ~ElsewhereWhileTheInitRuns() {
-        if (moved_) ::sched_setaffinity(0, sizeof original_, &original_);
-    }
-    ElsewhereWhileTheInitRuns(const ElsewhereWhileTheInitRuns&) = delete;
-    ElsewhereWhileTheInitRuns& operator=(const ElsewhereWhileTheInitRuns&) = delete;
-
-private:
-    cpu_set_t original_{};
-    bool moved_ = false;
-};
 
 // The v1 cgroups to the init, which is mounting meanwhile. When it failed and exited first,
 // the send fails, and its own error (already on the channel) is the one to report.
@@ -194,9 +171,9 @@ LaunchedInit launch_init(const LaunchRequest& request) {
     cgroup_entry.add_process(pid);
     if (spec.process->oom_score_adj) write_oom_score_adj(pid, *spec.process->oom_score_adj);
     if (request.cgroups != nullptr) {
-        // Moved before the go: its wakeup would otherwise preempt hako on this CPU, and the
-        // cgroup work would wait for the init's mounts instead of overlapping them.
-        const ElsewhereWhileTheInitRuns elsewhere;
+        // Off the init's CPU before the go, so the cgroup work overlaps its mounts
+        // (sys/cpu_placement.hpp).
+        const sys::OnAnotherCpu elsewhere;
         parent_channel.send(SyncType::kGo, 0, std::to_string(pid));
         if (request.make_cgroups) request.make_cgroups();
         send_v1_cgroups(cgroup_entry, parent_channel);

@@ -4,18 +4,13 @@
 
 #include <cstddef>
 
+#include "sys/cpu_placement.hpp"
+
 namespace hako::sys {
 namespace {
 
 // Enough for a few system calls; glibc adds its guard page and TLS.
 constexpr std::size_t kStackSize = 64 * 1024;
-
-bool other_cpus(cpu_set_t& others) {
-    if (::sched_getaffinity(0, sizeof others, &others) != 0) return false;
-    const int here = ::sched_getcpu();
-    if (here >= 0) CPU_CLR(here, &others);
-    return CPU_COUNT(&others) > 0;
-}
 
 }  // namespace
 
