@@ -146,6 +146,34 @@ class LifecycleTest(HakoTestCase):
         self.assertEqual(rc, 128 + signal.SIGKILL)
         wait_for(lambda: self.rt.state(cid) is None, message="run did not delete the container")
 
+    def test_run_whose_container_another_command_deleted(self):
+        # run lets go of the container's lock while the process runs; a delete --force from
+        # elsewhere then takes the container, and run ends without touching anything more.
+        b = self.bundle(["sh", "-c", "echo started > /out/started; exec sleep 1000"])
+        b.write()
+        cid = self.new_id()
+        with tempfile.TemporaryFile() as out:
+            proc = subprocess.Popen(
+                [HAKO_BIN, "--root", self.state_root, "run", "--bundle", b.dir, cid],
+                stdin=subprocess.DEVNULL, stdout=out, stderr=out)
+            try:
+                self.wait_out(b, "started")
+                self.assertEqual(self.rt.state(cid)["status"], "running")
+                self.rt.ok("delete", "--force", cid)
+                rc = proc.wait(timeout=20)
+            finally:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
+            out.seek(0)
+            output = out.read().decode()
+        self.assertEqual(rc, 128 + signal.SIGKILL, output)
+        self.assertNotIn("error", output.lower())
+        self.assertIsNone(self.rt.state(cid))
+        self.assertFalse(os.path.exists(os.path.join(self.state_root, cid)))
+        for d in cgroup_dirs(cid):
+            self.assertFalse(os.path.exists(d), d)
+
     def test_run_detached(self):
         b = self.bundle(["sh", "-c", WAIT_FOR_GO])
         cid = self.new_id()

@@ -327,3 +327,35 @@ TEST_F(StateStoreTest, OpenWaitingOnAReplacedContainerLocksTheNewOne) {
     replacement.reset();
     EXPECT_EQ(probe.result(10000), 'L');
 }
+
+TEST_F(StateStoreTest, UnlockedDirectoryLetsOthersInAndRelockTakesItBack) {
+    StateStore store(root_);
+    ContainerDir held = store.create("abc");
+    held.unlock();
+    {
+        const OpenProbe probe(store, "abc", held.fd());
+        ASSERT_GT(probe.pid, 0);
+        EXPECT_EQ(probe.result(10000), 'L') << "open() waited on an unlocked directory";
+    }
+    EXPECT_TRUE(held.relock());
+    const OpenProbe probe(store, "abc", held.fd());
+    ASSERT_GT(probe.pid, 0);
+    EXPECT_EQ(probe.result(300), 0) << "open() did not wait for the relocked directory";
+    held.remove();
+}
+
+TEST_F(StateStoreTest, RelockSaysWhenTheContainerWasDeletedOrReplacedMeanwhile) {
+    StateStore store(root_);
+    ContainerDir first = store.create("abc");
+    first.unlock();
+    {
+        ContainerDir other = store.open("abc");
+        other.remove();
+    }
+    // A new container under the same id is not the one relock() holds.
+    const ContainerDir replacement = store.create("abc");
+    EXPECT_FALSE(first.relock());
+    struct stat st {};
+    EXPECT_EQ(::fstat(replacement.fd(), &st), 0);
+    EXPECT_NE(st.st_nlink, 0u);
+}

@@ -32,37 +32,35 @@ void report(const std::vector<std::string>& warnings, const WarningSink& on_warn
 }  // namespace
 
 // create and start hold the container's directory locked and pass the state along instead
-// of reading it back; the lock ends once the container runs, so kill, exec or pause can act
-// on it meanwhile.
+// of reading it back. A foreground run keeps that directory and state to the end, unlocked
+// while the process runs so kill, exec or pause can act on it meanwhile.
 int run(state::StateStore& store, const CreateOptions& options, bool detach,
         const WarningSink& on_warning) {
     CreateOptions starting = options;
     starting.starts_at_once = true;
     starting.foreground = !detach;
+    std::optional<process::BlockedSignals> blocked;
+    if (!detach) blocked.emplace();
+    CreatedContainer container = create_container(store, starting);
+    report(container.created.warnings, on_warning);
+    // Before the process can exit: its namespaces then outlive the init (see there).
     std::optional<process::NamespaceTeardown> teardown;
-    const auto create_and_start = [&] {
-        CreatedContainer container = create_container(store, starting);
-        report(container.created.warnings, on_warning);
-        // Before the process can exit: its namespaces then outlive the init (see there).
-        if (!detach) teardown.emplace(container.created.pid);
-        {
-            // hako saves the state while the init execs, each on its own CPU.
-            const sys::OnAnotherCpu elsewhere;
-            start_or_remove(container, on_warning);
-        }
-        return std::move(container.created);
-    };
-    if (detach) {
-        create_and_start();
-        return 0;
+    if (!detach) teardown.emplace(container.created.pid);
+    {
+        // hako saves the state while the init execs, each on its own CPU.
+        const sys::OnAnotherCpu elsewhere;
+        start_or_remove(container, on_warning);
     }
-    const process::BlockedSignals blocked;
-    Created created = create_and_start();
+    if (detach) return 0;
+    container.dir.unlock();
+    Created& created = container.created;
     const int status = process::supervise_foreground(
         created.pid, created.console_master ? created.console_master.get() : -1);
     created.console_master.reset();
     teardown->release_elsewhere();
-    remove(store, options.id, true, on_warning);
+    // Deleted with the state it was created with: what deletion reads (pid, cgroups, hooks)
+    // never changes, and the status comes from the kernel.
+    if (container.dir.relock()) remove_loaded(container.dir, container.state, true, on_warning);
     return process::exit_code(status);
 }
 

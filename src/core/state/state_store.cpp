@@ -276,6 +276,15 @@ Status ContainerDir::current_status(const ContainerState& state,
     return Status::running;
 }
 
+void ContainerDir::unlock() { check_sys(::flock(dir_fd_.get(), LOCK_UN), "unlock", path_); }
+
+bool ContainerDir::relock() {
+    lock_exclusive(dir_fd_.get(), path_);
+    struct stat st {};
+    check_sys(::fstat(dir_fd_.get(), &st), "stat", path_);
+    return st.st_nlink != 0;
+}
+
 void ContainerDir::remove() {
     // Emptied through our own fd: that is the directory we hold the lock on, whatever the
     // name points at.

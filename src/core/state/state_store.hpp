@@ -116,6 +116,13 @@ public:
     Status current_status(const ContainerState& state,
                           const cgroups::Layout* layout = nullptr) const;
 
+    // Lets other hako commands at the container while this one waits (a foreground run,
+    // while its process runs). relock() takes the lock back and says whether the directory
+    // is still there: another command may have deleted the container meanwhile, and a new
+    // one under the same id is not this one.
+    void unlock();
+    [[nodiscard]] bool relock();
+
     // Path of the unix socket the waiting init listens on.
     [[nodiscard]] std::string exec_socket_path() const { return path_ + "/exec.sock"; }
 
