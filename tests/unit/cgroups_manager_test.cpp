@@ -247,9 +247,9 @@ TEST_F(CgroupsManager, CreateInTwoStepsMakesTheCgroup2DirectoryFirst) {
     for (const auto& [mount_point, dir] : manager->paths()) EXPECT_FALSE(exists(dir)) << dir;
 }
 
-// The init's v1 cgroups (CgroupEntry::V1::when_sent): the parent moves the child in while it
-// works, and the child learns when it is done.
-TEST_F(CgroupsManager, ParentMovesTheChildIntoV1AndTellsIt) {
+// The v1 `tasks` files sent over the sync channel (CgroupEntry::V1::when_sent): the child joins
+// through them.
+TEST_F(CgroupsManager, V1TasksFilesSentOverTheSyncChannelJoinTheChild) {
     auto manager = make();
     manager->create_unified();
     auto [parent, child_end] = hako::process::SyncChannel::make_pair();
@@ -258,10 +258,8 @@ TEST_F(CgroupsManager, ParentMovesTheChildIntoV1AndTellsIt) {
     if (pid == 0) {
         parent.close();  // so that a parent that failed shows as end-of-file
         try {
-            hako::process::CgroupEntry::wait_until_in_v1(child_end);
-            // What the child itself sees once told.
-            const std::string own = slurp("/proc/self/cgroup");
-            child_end.send(hako::process::SyncType::kReady, 0, own);
+            hako::process::CgroupEntry::receive_v1_and_join(child_end);
+            child_end.send(hako::process::SyncType::kReady);
         } catch (...) {
             ::_exit(3);
         }
@@ -270,30 +268,17 @@ TEST_F(CgroupsManager, ParentMovesTheChildIntoV1AndTellsIt) {
     Child child(pid);
     child_end.close();
     manager->create_v1();
-    manager->add_process(child.pid(), {.unified = false, .v1 = true});  // cgroup2, as clone3
-    entry.move_into_v1(child.pid(), parent);
-    const hako::process::SyncMessage told = parent.receive();
-    ASSERT_EQ(told.type, hako::process::SyncType::kReady);
+    entry.send_v1(parent);
+    ASSERT_EQ(parent.receive().type, hako::process::SyncType::kReady);
+    manager->add_process(child.pid(), {.unified = false, .v1 = true});
+    const std::string proc_cgroup = slurp("/proc/" + std::to_string(child.pid()) + "/cgroup");
     for (const Hierarchy& hierarchy : layout_.hierarchies)
-        EXPECT_EQ(hako::cgroups::own_cgroup_path(told.text, hierarchy), name_)
+        EXPECT_EQ(hako::cgroups::own_cgroup_path(proc_cgroup, hierarchy), name_)
             << hierarchy.mount_point << "\n"
-            << told.text;
+            << proc_cgroup;
     manager->destroy();
     const int status = child.wait();
     EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
-}
-
-// A child that is not waiting: the parent's message says which message it expected.
-TEST(CgroupEntry, WaitingChildRefusesAnotherMessage) {
-    auto [parent, child_end] = hako::process::SyncChannel::make_pair();
-    parent.send(hako::process::SyncType::kGo);
-    try {
-        hako::process::CgroupEntry::wait_until_in_v1(child_end);
-        FAIL() << "no error";
-    } catch (const hako::Error& e) {
-        EXPECT_NE(std::string(e.what()).find("expected the cgroups"), std::string::npos)
-            << e.what();
-    }
 }
 
 // A joined process that is not in the hierarchy's cgroup: the error names the tasks file.

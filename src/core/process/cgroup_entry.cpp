@@ -17,18 +17,25 @@ CgroupEntry::CgroupEntry(cgroups::Manager* manager, V1 v1) : manager_(manager), 
     joins_v1_itself_ = !self_join_.empty();
 }
 
-void CgroupEntry::move_into_v1(pid_t pid, const SyncChannel& channel) const {
+void CgroupEntry::send_v1(const SyncChannel& channel) const {
     if (manager_ == nullptr || v1_ != V1::when_sent) return;
-    // The cgroup2 side is done (born there, or add_process); this writes each v1 hierarchy.
-    manager_->add_process(pid, {.unified = true, .v1 = false});
+    const cgroups::SelfJoin files = manager_->open_self_join();
+    for (const cgroups::SelfJoin::TaskFile& file : files.files())
+        channel.send(SyncType::kCgroupTask, 0, file.path, file.fd.get());
     channel.send(SyncType::kCgroupsReady);
 }
 
-void CgroupEntry::wait_until_in_v1(const SyncChannel& channel) {
-    const SyncMessage message = channel.receive();
-    if (message.type != SyncType::kCgroupsReady)
-        fail("sync channel: expected the cgroups, got message {}",
-             static_cast<int>(message.type));
+void CgroupEntry::receive_v1_and_join(const SyncChannel& channel) {
+    std::vector<cgroups::SelfJoin::TaskFile> files;
+    for (;;) {
+        SyncMessage message = channel.receive();
+        if (message.type == SyncType::kCgroupsReady) break;
+        if (message.type != SyncType::kCgroupTask || !message.fd)
+            fail("sync channel: expected a cgroup tasks file, got message {}",
+                 static_cast<int>(message.type));
+        files.push_back({std::move(message.text), std::move(message.fd)});
+    }
+    cgroups::SelfJoin(std::move(files)).join();
 }
 
 pid_t CgroupEntry::clone(sys::CloneArgs& args) {

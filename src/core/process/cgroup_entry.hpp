@@ -1,10 +1,10 @@
 #pragma once
 // How a new child of hako (the container's init, or an exec'd process) enters the
 // container's cgroups, shared by the launcher and exec: born in the cgroup2 directory
-// (clone3 CLONE_INTO_CGROUP). The v1 hierarchies: an exec'd process joins them itself as its
-// first act (cgroups/self_join.hpp); the init of `create` is moved there by the parent while
-// it mounts, and waits for that before its first cgroup mount. Whatever neither covered,
-// add_process writes afterwards.
+// (clone3 CLONE_INTO_CGROUP) and joining each v1 hierarchy itself (cgroups/self_join.hpp):
+// as its first act, or (the init of `create`, whose v1 directories are made while it mounts)
+// once the parent has sent it their `tasks` files. Whatever neither covered, add_process
+// writes afterwards.
 #include <sys/types.h>
 
 #include "cgroups/manager.hpp"
@@ -19,7 +19,8 @@ class CgroupEntry {
   public:
     enum class V1 {
         at_once,    // the v1 directories exist: the child joins them first thing (exec)
-        when_sent,  // the parent moves the child in while it works (below): the init
+        when_sent,  // the child joins once sent (below): the init, whose v1 directories are
+                    // made after the clone
     };
 
     // manager may be null (no cgroups): then every step does nothing.
@@ -37,12 +38,12 @@ class CgroupEntry {
     // In the parent: moves pid into the hierarchies the child did not enter by itself.
     void add_process(pid_t pid);
 
-    // V1::when_sent, in the parent once the v1 directories exist: writes pid into each and
-    // then tells the child (kCgroupsReady). The child meanwhile does what needs no cgroup.
-    void move_into_v1(pid_t pid, const SyncChannel& channel) const;
+    // V1::when_sent, in the parent once the v1 directories exist: sends the child their
+    // `tasks` files (kCgroupTask each, then kCgroupsReady).
+    void send_v1(const SyncChannel& channel) const;
 
-    // V1::when_sent, in the child: waits until it is in them.
-    static void wait_until_in_v1(const SyncChannel& channel);
+    // V1::when_sent, in the child: receives those files and joins through them.
+    static void receive_v1_and_join(const SyncChannel& channel);
 
   private:
     cgroups::Manager* manager_;

@@ -134,7 +134,7 @@ PreparedExec set_up(const LaunchRequest& request, const NamespacePlan& plan,
     rootfs_plan.cgroup_layout = request.cgroup_layout;
     if (request.cgroups != nullptr) rootfs_plan.cgroup_paths = request.cgroups->paths();
     rootfs_plan.before_cgroups = [&] {
-        if (request.cgroups != nullptr) CgroupEntry::wait_until_in_v1(channel);
+        if (request.cgroups != nullptr) CgroupEntry::receive_v1_and_join(channel);
         // After the join: the namespace's root is the container's cgroup.
         if (plan.new_cgroup) check_sys(::unshare(CLONE_NEWCGROUP), "unshare cgroup namespace");
     };

@@ -93,12 +93,11 @@ SyncMessage expect(const SyncChannel& channel, SyncType wanted) {
     return message;
 }
 
-// Moves the init, which is mounting meanwhile, into its v1 cgroups. When it failed and exited
-// first, the write or the send fails, and its own error (already on the channel) is the one
-// to report.
-void move_init_into_v1(const CgroupEntry& entry, pid_t pid, const SyncChannel& channel) {
+// The v1 cgroups to the init, which is mounting meanwhile. When it failed and exited first,
+// the send fails, and its own error (already on the channel) is the one to report.
+void send_v1_cgroups(const CgroupEntry& entry, const SyncChannel& channel) {
     try {
-        entry.move_into_v1(pid, channel);
+        entry.send_v1(channel);
     } catch (const Error&) {
         std::optional<SyncMessage> message;
         try {
@@ -177,7 +176,7 @@ LaunchedInit launch_init(const LaunchRequest& request) {
         const sys::OnAnotherCpu elsewhere;
         parent_channel.send(SyncType::kGo, 0, std::to_string(pid));
         if (request.make_cgroups) request.make_cgroups();
-        move_init_into_v1(cgroup_entry, pid, parent_channel);
+        send_v1_cgroups(cgroup_entry, parent_channel);
     } else {
         parent_channel.send(SyncType::kGo, 0, std::to_string(pid));
     }

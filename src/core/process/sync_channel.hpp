@@ -13,8 +13,8 @@
 //                 <-- kNamespacesReady ---
 //   uid/gid maps, oom_score_adj;
 //   send kGo{pid}                   ------> rootfs: the spec's mounts, up to the first one
-//   linux.resources, the init's pid          of a cgroup (or all of them), then waits for
-//   into each v1 cgroup.procs                its v1 cgroups; cgroupns;
+//   v1 cgroup dirs, linux.resources          of a cgroup (or all of them), then waits for
+//   kCgroupTask{fd} per v1 hierarchy ---->  its v1 cgroups: joins them, cgroupns;
 //   kCgroupsReady                   ------> the remaining mounts, devices
 //   prestart + createRuntime hooks <-- kHooks  (only when the spec has such hooks)
 //   (runtime namespaces)  kHooksDone ------> createContainer hooks (container namespaces,
@@ -50,8 +50,8 @@ enum class SyncType : std::uint32_t {
                            // and createRuntime hooks (sent only when the spec has any)
     kHooksDone = 8,        // parent -> init: those hooks succeeded (on failure the parent
                            // kills the init instead)
-    // 9 was kCgroupTask (v1 tasks files sent to the init), no longer used.
-    kCgroupsReady = 10,    // parent -> init: resources applied, init in its v1 cgroups
+    kCgroupTask = 9,       // parent -> init: fd = one v1 `tasks` file to join, text = its path
+    kCgroupsReady = 10,    // parent -> init: every kCgroupTask sent; resources are applied
     // New message types are appended here (and kLastSyncType moved), each documented in the
     // diagram above and in docs/ARCHITECTURE.md.
 };
