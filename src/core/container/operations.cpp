@@ -10,6 +10,7 @@
 #include "container/lifecycle_steps.hpp"
 #include "process/exec_gate.hpp"
 #include "state/proc_stat.hpp"
+#include "sys/cpu_placement.hpp"
 #include "sys/error.hpp"
 #include "sys/syscalls.hpp"
 
@@ -71,12 +72,16 @@ void start(state::StateStore& store, const std::string& id, const WarningSink& o
 
 void start_created(state::ContainerDir& dir, state::ContainerState& state,
                    const WarningSink& on_warning) {
-    sys::UniqueFd connection = process::open_exec_gate(dir.fd());
-    // Saved while the init execs. Should the exec fail, the init exits, and the status
-    // derived from it is "stopped" whatever the file says.
-    state.status = state::Status::running;
-    dir.save(state);
-    process::await_exec(dir.fd(), std::move(connection));
+    {
+        // Saved while the init execs, each on its own CPU (sys/cpu_placement.hpp). Should
+        // the exec fail, the init exits, and the status derived from it is "stopped"
+        // whatever the file says.
+        const sys::OnAnotherCpu elsewhere;
+        sys::UniqueFd connection = process::open_exec_gate(dir.fd());
+        state.status = state::Status::running;
+        dir.save(state);
+        process::await_exec(dir.fd(), std::move(connection));
+    }
     for (const auto& warning : run_poststart_hooks(state))
         if (on_warning) on_warning(warning);
 }

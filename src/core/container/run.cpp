@@ -4,7 +4,6 @@
 #include "container/lifecycle_steps.hpp"
 #include "process/foreground.hpp"
 #include "process/namespace_teardown.hpp"
-#include "sys/cpu_placement.hpp"
 #include "sys/error.hpp"
 
 namespace hako::container {
@@ -46,11 +45,7 @@ int run(state::StateStore& store, const CreateOptions& options, bool detach,
     // Before the process can exit: its namespaces then outlive the init (see there).
     std::optional<process::NamespaceTeardown> teardown;
     if (!detach) teardown.emplace(container.created.pid);
-    {
-        // hako saves the state while the init execs, each on its own CPU.
-        const sys::OnAnotherCpu elsewhere;
-        start_or_remove(container, on_warning);
-    }
+    start_or_remove(container, on_warning);
     if (detach) return 0;
     container.dir.unlock();
     Created& created = container.created;
