@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <ctime>
 #include <string>
 
 #include "state/state_store.hpp"
@@ -215,4 +216,20 @@ TEST(StateJson, Rfc3339NowFormat) {
         }
     }
     EXPECT_LE(now, hako::state::rfc3339_now());
+}
+
+TEST(StateJson, Rfc3339NowIsTheUtcCalendarTime) {
+    // Computed without the C library's calendar: it must agree with gmtime_r.
+    for (int attempt = 0; attempt < 5; ++attempt) {
+        const std::time_t before = std::time(nullptr);
+        const std::string now = hako::state::rfc3339_now();
+        if (std::time(nullptr) != before) continue;  // a second boundary in between
+        std::tm utc{};
+        ASSERT_NE(::gmtime_r(&before, &utc), nullptr);
+        char expected[32];
+        ASSERT_GT(std::strftime(expected, sizeof expected, "%Y-%m-%dT%H:%M:%S", &utc), 0u);
+        EXPECT_EQ(now.substr(0, 19), expected);
+        return;
+    }
+    FAIL() << "the clock kept crossing second boundaries";
 }
