@@ -3,7 +3,6 @@
 #include "container/lifecycle.hpp"
 #include "container/lifecycle_steps.hpp"
 #include "process/foreground.hpp"
-#include "process/namespace_teardown.hpp"
 #include "sys/error.hpp"
 
 namespace hako::container {
@@ -42,9 +41,6 @@ int run(state::StateStore& store, const CreateOptions& options, bool detach,
     if (!detach) blocked.emplace();
     CreatedContainer container = create_container(store, starting);
     report(container.created.warnings, on_warning);
-    // Before the process can exit: its namespaces then outlive the init (see there).
-    std::optional<process::NamespaceTeardown> teardown;
-    if (!detach) teardown.emplace(container.created.pid);
     start_or_remove(container, on_warning);
     if (detach) return 0;
     container.dir.unlock();
@@ -52,7 +48,6 @@ int run(state::StateStore& store, const CreateOptions& options, bool detach,
     const int status = process::supervise_foreground(
         created.pid, created.console_master ? created.console_master.get() : -1);
     created.console_master.reset();
-    teardown->release_elsewhere();
     // Deleted with the state it was created with: what deletion reads (pid, cgroups, hooks)
     // never changes, and the status comes from the kernel.
     if (container.dir.relock()) remove_loaded(container.dir, container.state, true, on_warning);
