@@ -8,7 +8,8 @@
 //
 //   parent                                  init (cloned child)
 //   clone3(new ns flags, INTO_CGROUP) ----> born in its namespaces and cgroup2 dir
-//                                           setns() to the namespaces given by path,
+//                                           setns() to those made ahead (net, ipc) and
+//                                           to the namespaces given by path,
 //                                           unshare() the ones that must follow a join
 //                 <-- kNamespacesReady ---
 //   uid/gid maps, oom_score_adj;
