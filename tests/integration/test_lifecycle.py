@@ -127,7 +127,9 @@ class LifecycleTest(HakoTestCase):
         self.assertIn("hello-from-run", p.stdout, "container stdout is the caller's stdout")
         self.assertIsNone(self.rt.state(cid), "run must delete the container on exit")
 
-    def test_run_killed_by_signal_returns_128_plus_signal(self):
+    def run_in_background_until(self, meanwhile):
+        """Runs a foreground `hako run` of a process that waits; once it has started, calls
+        meanwhile(cid) from outside. Returns (cid, run's exit code, its output)."""
         b = self.bundle(["sh", "-c", "echo started > /out/started; exec sleep 1000"])
         b.write()
         cid = self.new_id()
@@ -137,36 +139,28 @@ class LifecycleTest(HakoTestCase):
                 stdin=subprocess.DEVNULL, stdout=out, stderr=out)
             try:
                 self.wait_out(b, "started")
-                self.rt.ok("kill", cid, "KILL")
-                rc = proc.wait(timeout=20)
-            finally:
-                if proc.poll() is None:
-                    proc.kill()
-                    proc.wait()
-        self.assertEqual(rc, 128 + signal.SIGKILL)
-        wait_for(lambda: self.rt.state(cid) is None, message="run did not delete the container")
-
-    def test_run_whose_container_another_command_deleted(self):
-        # run lets go of the container's lock while the process runs; a delete --force from
-        # elsewhere then takes the container, and run ends without touching anything more.
-        b = self.bundle(["sh", "-c", "echo started > /out/started; exec sleep 1000"])
-        b.write()
-        cid = self.new_id()
-        with tempfile.TemporaryFile() as out:
-            proc = subprocess.Popen(
-                [HAKO_BIN, "--root", self.state_root, "run", "--bundle", b.dir, cid],
-                stdin=subprocess.DEVNULL, stdout=out, stderr=out)
-            try:
-                self.wait_out(b, "started")
-                self.assertEqual(self.rt.state(cid)["status"], "running")
-                self.rt.ok("delete", "--force", cid)
+                meanwhile(cid)
                 rc = proc.wait(timeout=20)
             finally:
                 if proc.poll() is None:
                     proc.kill()
                     proc.wait()
             out.seek(0)
-            output = out.read().decode()
+            return cid, rc, out.read().decode()
+
+    def test_run_killed_by_signal_returns_128_plus_signal(self):
+        cid, rc, _ = self.run_in_background_until(lambda cid: self.rt.ok("kill", cid, "KILL"))
+        self.assertEqual(rc, 128 + signal.SIGKILL)
+        wait_for(lambda: self.rt.state(cid) is None, message="run did not delete the container")
+
+    def test_run_whose_container_another_command_deleted(self):
+        # run lets go of the container's lock while the process runs; a delete --force from
+        # elsewhere then takes the container, and run ends without touching anything more.
+        def delete_from_elsewhere(cid):
+            self.assertEqual(self.rt.state(cid)["status"], "running")
+            self.rt.ok("delete", "--force", cid)
+
+        cid, rc, output = self.run_in_background_until(delete_from_elsewhere)
         self.assertEqual(rc, 128 + signal.SIGKILL, output)
         self.assertNotIn("error", output.lower())
         self.assertIsNone(self.rt.state(cid))
