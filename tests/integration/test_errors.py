@@ -102,6 +102,24 @@ class ErrorsTest(HakoTestCase):
                 self.rt.delete(cid, force=True)
                 self.assertNothingLeftBehind(before, cid, (b.dir,))
 
+    def test_run_of_a_nonexistent_executable(self):
+        # run's init goes on to exec once ready and reports the failure on its sync channel
+        # (no exec gate): the same one line, and nothing left behind.
+        # An absolute path fails at the execve itself; a name already in the PATH lookup.
+        for exe, reason in (("/no/such/exe", "no such file or directory"),
+                            ("nosuchcmd", "executable file not found")):
+            with self.subTest(exe=exe):
+                b = self.bundle([exe])
+                b.write()
+                cid = self.new_id()
+                before = snapshot_host(self, cid, (b.dir,))
+                p = self.rt.run(cid, b)
+                self.assertNotEqual(p.returncode, 0)
+                self.assertOneLineError(p, exe)
+                self.assertIn(reason, p.stderr.lower())
+                self.assertIsNone(self.rt.state(cid))
+                self.assertNothingLeftBehind(before, cid, (b.dir,))
+
     def test_invalid_container_id(self):
         for bad in ("a/b", "..", "../escape", "a b", ""):
             with self.subTest(id=bad):

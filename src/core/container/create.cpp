@@ -182,7 +182,9 @@ CreatedContainer create_container(state::StateStore& store, const CreateOptions&
     for (const spec::Device& device : spec.linux_config.devices) device_paths.push_back(device.path);
     applied.devices = cgroups::effective_device_rules(resources.devices, device_paths);
     std::vector<std::string> warnings;
-    const sys::UniqueFd gate = process::listen_exec_gate(dir.fd());
+    // `run` starts at once: no gate, the init execs as soon as it is ready.
+    const sys::UniqueFd gate =
+        options.starts_at_once ? sys::UniqueFd() : process::listen_exec_gate(dir.fd());
 
     process::LaunchRequest request;
     request.spec = &spec;
@@ -197,6 +199,7 @@ CreatedContainer create_container(state::StateStore& store, const CreateOptions&
     request.cgroup_layout = &layout;
     request.seccomp = &seccomp;
     request.release_idle_memory = !options.starts_at_once;
+    request.starts_at_once = options.starts_at_once;
     request.exec_trampoline_fd = trampoline ? trampoline->fd() : -1;
     request.namespaces_ahead = &namespaces_ahead;
     request.make_cgroups = [&] {
@@ -208,7 +211,8 @@ CreatedContainer create_container(state::StateStore& store, const CreateOptions&
     state.pid = init.pid;
     const auto stat = state::read_proc_stat(init.pid);
     state.init_start_time = stat ? stat->start_time : 0;
-    state.status = state::Status::created;
+    // Started at once, the init is already on its way to execve: saved as running at once.
+    state.status = options.starts_at_once ? state::Status::running : state::Status::created;
     try {
         if (init.console_master && !options.console_socket.empty()) {
             process::send_console(options.console_socket, init.console_name,
@@ -225,7 +229,8 @@ CreatedContainer create_container(state::StateStore& store, const CreateOptions&
     warnings.insert(warnings.end(), init.warnings.begin(), init.warnings.end());
     return {{init.pid, std::move(warnings), std::move(init.console_master)},
             std::move(dir),
-            std::move(state)};
+            std::move(state),
+            std::move(init.exec_channel)};
 }
 
 Created create(state::StateStore& store, const CreateOptions& options) {

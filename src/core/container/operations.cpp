@@ -9,6 +9,7 @@
 #include "container/lifecycle_hooks.hpp"
 #include "container/lifecycle_steps.hpp"
 #include "process/exec_gate.hpp"
+#include "process/launcher.hpp"
 #include "state/proc_stat.hpp"
 #include "sys/cpu_placement.hpp"
 #include "sys/error.hpp"
@@ -83,6 +84,14 @@ void start_created(state::ContainerDir& dir, state::ContainerState& state,
         process::await_exec(dir.fd(), std::move(connection));
     }
     for (const auto& warning : run_poststart_hooks(state))
+        if (on_warning) on_warning(warning);
+}
+
+void await_started(CreatedContainer& container, const WarningSink& on_warning) {
+    if (!container.exec_channel) fail("container {}: not started at once", container.state.id);
+    process::await_exec_on_channel(*container.exec_channel);
+    container.exec_channel.reset();
+    for (const auto& warning : run_poststart_hooks(container.state))
         if (on_warning) on_warning(warning);
 }
 

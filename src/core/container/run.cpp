@@ -12,7 +12,7 @@ namespace {
 // As runc: a run whose start fails (e.g. a startContainer hook) leaves no container behind.
 void start_or_remove(CreatedContainer& container, const WarningSink& on_warning) {
     try {
-        start_created(container.dir, container.state, on_warning);
+        await_started(container, on_warning);
     } catch (...) {
         try {
             remove_loaded(container.dir, container.state, true, {});

@@ -190,6 +190,55 @@ std::vector<char*> as_argv(std::vector<std::string>& strings) {
     return pointers;
 }
 
+// Where the init reports what fails between `start` and the user process's execve: the exec
+// gate's connection (text, which `start` reads), or for `run` the sync channel (a frame).
+struct StartReport {
+    security::ExecFailureReport kind;
+    int fd;
+    const SyncChannel* channel = nullptr;  // sync_frame: the channel whose fd that is
+
+    void send(std::string_view text, int errno_value) const noexcept {
+        try {
+            if (channel != nullptr) {
+                channel->send(SyncType::kError, errno_value, text);
+            } else {
+                [[maybe_unused]] const auto written = ::write(fd, text.data(), text.size());
+            }
+        } catch (...) {
+        }
+    }
+};
+
+// After start: the startContainer hooks, then the user process through the trampoline.
+[[noreturn]] void exec_user_process(const LaunchRequest& request, PreparedExec& prepared,
+                                    security::InitSeccomp& seccomp,
+                                    const StartReport& report) noexcept {
+    try {
+        run_start_container_hooks(request, prepared.host_pid);
+    } catch (const std::exception& error) {
+        report.send(error.what(), 0);
+        ::_exit(1);
+    }
+    auto args = request.spec->process->args;
+    auto argv = as_argv(args);
+    auto envp = as_argv(prepared.env);
+    const std::string prefix = fmt::format("exec: \"{}\": ", args.front());
+    const security::ContainerExec container_exec(request.exec_trampoline_fd, report.kind,
+                                                 report.fd, prefix, prepared.path,
+                                                 argv.data());
+    prepare_fds_for_exec(request.preserve_fds);
+    reset_signals();
+    try {
+        (void)seccomp.load_at(security::SeccompStage::before_exec);
+    } catch (const std::exception& error) {
+        report.send(error.what(), 0);
+        ::_exit(1);
+    }
+    const int err = container_exec.exec(envp.data());
+    report.send(prefix + exec_error_text(err), err);
+    ::_exit(err == ENOENT ? 127 : 126);
+}
+
 }  // namespace
 
 void run_container_init(const LaunchRequest& request, const NamespacePlan& plan,
@@ -223,6 +272,11 @@ void run_container_init(const LaunchRequest& request, const NamespacePlan& plan,
         }
         ::_exit(1);
     }
+    if (request.starts_at_once) {
+        // `run`: no gate to wait at; failures go to hako over the channel (a kError frame).
+        exec_user_process(request, prepared, seccomp,
+                          {security::ExecFailureReport::sync_frame, channel.fd(), &channel});
+    }
     channel.close();
     if (request.release_idle_memory) release_idle_memory_until_readable(idle, request.exec_gate_fd);
 
@@ -233,36 +287,8 @@ void run_container_init(const LaunchRequest& request, const NamespacePlan& plan,
         ::_exit(1);
     }
     ::close(request.exec_gate_fd);
-    try {
-        run_start_container_hooks(request, prepared.host_pid);
-    } catch (const std::exception& error) {
-        // `start` reads this from the connection and fails with it.
-        [[maybe_unused]] const auto written =
-            ::write(start_connection.get(), error.what(), std::strlen(error.what()));
-        ::_exit(1);
-    }
-    auto args = request.spec->process->args;
-    auto argv = as_argv(args);
-    auto envp = as_argv(prepared.env);
-    const std::string prefix = fmt::format("exec: \"{}\": ", args.front());
-    const security::ContainerExec container_exec(request.exec_trampoline_fd,
-                                                 security::ExecFailureReport::text,
-                                                 start_connection.get(), prefix, prepared.path,
-                                                 argv.data());
-    prepare_fds_for_exec(request.preserve_fds);
-    reset_signals();
-    try {
-        (void)seccomp.load_at(security::SeccompStage::before_exec);
-    } catch (const std::exception& error) {
-        [[maybe_unused]] const auto written =
-            ::write(start_connection.get(), error.what(), std::strlen(error.what()));
-        ::_exit(1);
-    }
-    const int err = container_exec.exec(envp.data());
-    const std::string message = prefix + exec_error_text(err);
-    [[maybe_unused]] const auto written =
-        ::write(start_connection.get(), message.data(), message.size());
-    ::_exit(err == ENOENT ? 127 : 126);
+    exec_user_process(request, prepared, seccomp,
+                      {security::ExecFailureReport::text, start_connection.get()});
 }
 
 }  // namespace hako::process

@@ -208,8 +208,16 @@ LaunchedInit launch_init(const LaunchRequest& request) {
         if (end == std::string::npos) break;
         start = end + 1;
     }
+    if (request.starts_at_once) launched.exec_channel = std::move(parent_channel);
     guard.release();
     return launched;
+}
+
+void await_exec_on_channel(const SyncChannel& channel) {
+    const std::optional<SyncMessage> message = channel.receive_unless_closed();
+    if (!message) return;
+    if (message->type == SyncType::kError) throw Error(message->text, message->errno_value);
+    fail("sync channel: unexpected message {} after ready", static_cast<int>(message->type));
 }
 
 }  // namespace hako::process

@@ -5,12 +5,14 @@
 #include <sys/types.h>
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "cgroups/layout.hpp"
 #include "cgroups/manager.hpp"
 #include "process/namespaces_ahead.hpp"
+#include "process/sync_channel.hpp"
 #include "security/seccomp_init.hpp"
 #include "spec/spec.hpp"
 #include "sys/unique_fd.hpp"
@@ -33,6 +35,10 @@ struct LaunchRequest {
     const security::InitSeccomp* seccomp = nullptr;
     // Give memory back while waiting for `start` (idle_memory.hpp); off when start follows.
     bool release_idle_memory = true;
+    // `run`: no exec gate (exec_gate_fd -1); once ready the init goes straight on to its
+    // startContainer hooks and execve, and reports their failure on the sync channel, which
+    // LaunchedInit::exec_channel hands back.
+    bool starts_at_once = false;
     // The sealed exec trampoline (security/exec_trampoline.hpp) the init execs the process
     // through, inherited across the clone; -1: hako runs from a sealed binary, exec directly.
     int exec_trampoline_fd = -1;
@@ -52,7 +58,14 @@ struct LaunchedInit {
     std::vector<std::string> warnings;
     sys::UniqueFd console_master;  // process.terminal: the pty master
     std::string console_name;      // and its name in the container ("/dev/pts/0")
+    // starts_at_once: hako's end of the channel, for await_exec_on_channel.
+    std::optional<SyncChannel> exec_channel;
 };
+
+// starts_at_once: waits until the init has exec'd the user process (EOF: its end is
+// close-on-exec). Throws with the init's message when a startContainer hook or the execve
+// failed.
+void await_exec_on_channel(const SyncChannel& channel);
 
 // Returns once the init is fully set up and blocked on the exec gate. On any failure the init
 // is killed and reaped, and the error (the init's own message when it failed) is thrown.
