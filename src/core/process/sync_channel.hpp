@@ -29,6 +29,8 @@
 //                   <------ kReady  ------  (or kError{errno, text} and exits 1)
 //   state.json "created", pid file,
 //   exit                                    blocks in accept() on exec.sock until start
+//   (`run`: "running"; then EOF, or -----> (`run`: no exec.sock; straight on to exec, a
+//    <-- kError from the init)              failure sent as kError)
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -43,7 +45,7 @@ enum class SyncType : std::uint32_t {
     kNamespacesReady = 1,  // init -> parent: in its final namespaces, ready for id maps
     kGo = 2,               // parent -> init: maps, cgroups and oom_score_adj are in place;
                            // text = the init's pid as the host sees it (for hook states)
-    kReady = 3,            // init -> parent: set up, waiting for start
+    kReady = 3,            // init -> parent: set up, waiting for start (run: exec'ing)
     kError = 4,            // init -> parent: setup failed; text says why, errno the errno
     kSeccompListener = 5,  // init -> parent: fd = the SCMP_ACT_NOTIFY listener, for the agent
     kConsole = 6,          // init/exec child -> parent: fd = the pty master, text = its name
