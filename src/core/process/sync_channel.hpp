@@ -29,8 +29,9 @@
 //                   <------ kReady  ------  (or kError{errno, text} and exits 1)
 //   state.json "created", pid file,
 //   exit                                    blocks in accept() on exec.sock until start
-//   (`run`: "running"; then EOF, or -----> (`run`: no exec.sock; straight on to exec, a
-//    <-- kError from the init)              failure sent as kError)
+//   (`run`: state.json "running", then    (`run`: no exec.sock; straight on to the
+//    waits for EOF = exec'd, or kError)     startContainer hooks and exec; a failure
+//                   <------ kError  ------   of either is sent as kError)
 #include <cstdint>
 #include <optional>
 #include <string>
