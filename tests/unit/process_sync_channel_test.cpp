@@ -44,6 +44,19 @@ TEST(SyncChannel, PeerExitIsAnError) {
     }
 }
 
+// An init that fails before reading what hako sent it (the cgroup tasks files) closes its
+// end with frames unread: the kernel reports ECONNRESET once, ahead of the init's kError.
+TEST(SyncChannel, PeerExitWithOurFramesUnreadStillDeliversItsFrames) {
+    auto [parent, child] = SyncChannel::make_pair();
+    parent.send(SyncType::kCgroupTask, 0, "/sys/fs/cgroup/pids/x/tasks");
+    child.send(SyncType::kError, EINVAL, "mount /proc (proc): refused");
+    child.close();
+    const auto message = parent.receive();
+    EXPECT_EQ(message.type, SyncType::kError);
+    EXPECT_EQ(message.text, "mount /proc (proc): refused");
+    EXPECT_FALSE(parent.receive_unless_closed().has_value());
+}
+
 TEST(SyncChannel, RejectsMalformedFrames) {
     auto [parent, child] = SyncChannel::make_pair();
     // A header claiming more text than the frame carries.

@@ -52,8 +52,11 @@ SyncMessage SyncChannel::receive() const {
 std::optional<SyncMessage> SyncChannel::receive_unless_closed() const {
     std::array<char, kFrameMax> frame{};
     sys::UniqueFd passed;
-    const ssize_t rc =
-        sys::receive_with_fd(fd_.get(), frame.data(), frame.size(), passed, MSG_TRUNC);
+    ssize_t rc = sys::receive_with_fd(fd_.get(), frame.data(), frame.size(), passed, MSG_TRUNC);
+    // A peer that exits with frames of ours unread makes the kernel report ECONNRESET once,
+    // ahead of the frames it had already sent (a failing init's kError): read on for them.
+    if (rc < 0 && errno == ECONNRESET)
+        rc = sys::receive_with_fd(fd_.get(), frame.data(), frame.size(), passed, MSG_TRUNC);
     check_sys(rc, "receive on sync channel");
     if (rc == 0) return std::nullopt;
     FrameHeader header{};
