@@ -191,6 +191,21 @@ TEST_F(StateStoreTest, ListIdsSortedDirectoriesOnly) {
     EXPECT_EQ(store.list_ids(), (std::vector<std::string>{"Zulu", "alpha", "bravo", "charlie"}));
 }
 
+// create stages the state it will have once the init is ready while the init mounts; readers
+// see the previous state until the commit.
+TEST_F(StateStoreTest, StagedStateAppearsOnlyOnCommit) {
+    StateStore store(root_);
+    const ContainerDir dir = store.create("abc");
+    dir.save(state_for("abc", 0, 0, Status::creating));
+    dir.stage(state_for("abc", 1234, 5678, Status::created));
+    EXPECT_EQ(dir.load().status, Status::creating);
+    EXPECT_EQ(dir.load().pid, 0);
+    dir.commit_staged();
+    EXPECT_EQ(dir.load().status, Status::created);
+    EXPECT_EQ(dir.load().pid, 1234);
+    EXPECT_FALSE(exists(dir.path() + "/.state.json.tmp"));
+}
+
 TEST_F(StateStoreTest, SaveAndLoad) {
     StateStore store(root_);
     const ContainerDir dir = store.create("abc");

@@ -206,20 +206,25 @@ CreatedContainer create_container(state::StateStore& store, const CreateOptions&
         if (!v1_before_clone) cgroup_manager->create_v1();
         warnings = cgroup_manager->apply(applied, {});
     };
+    // The state as it will be once the init is ready, staged while it mounts and committed
+    // after kReady: that rename is all that is left after it.
+    request.while_init_prepares = [&](pid_t pid) {
+        state.pid = pid;
+        const auto stat = state::read_proc_stat(pid);
+        state.init_start_time = stat ? stat->start_time : 0;
+        // Started at once, the init goes straight on to execve: saved as running at once.
+        state.status = options.starts_at_once ? state::Status::running : state::Status::created;
+        dir.stage(state);
+    };
     process::LaunchedInit init = process::launch_init(request);
 
-    state.pid = init.pid;
-    const auto stat = state::read_proc_stat(init.pid);
-    state.init_start_time = stat ? stat->start_time : 0;
-    // Started at once, the init is already on its way to execve: saved as running at once.
-    state.status = options.starts_at_once ? state::Status::running : state::Status::created;
     try {
         if (init.console_master && !options.console_socket.empty()) {
             process::send_console(options.console_socket, init.console_name,
                                   init.console_master.get());
             init.console_master.reset();
         }
-        dir.save(state);
+        dir.commit_staged();
         if (!options.pid_file.empty()) write_pid_file(options.pid_file, init.pid);
     } catch (...) {
         sys::pidfd_send_signal(init.pidfd.get(), SIGKILL);

@@ -177,8 +177,10 @@ LaunchedInit launch_init(const LaunchRequest& request) {
         parent_channel.send(SyncType::kGo, 0, std::to_string(pid));
         if (request.make_cgroups) request.make_cgroups();
         send_v1_cgroups(cgroup_entry, parent_channel);
+        if (request.while_init_prepares) request.while_init_prepares(pid);
     } else {
         parent_channel.send(SyncType::kGo, 0, std::to_string(pid));
+        if (request.while_init_prepares) request.while_init_prepares(pid);
     }
     LaunchedInit launched;
     SyncMessage ready;

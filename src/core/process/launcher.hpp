@@ -47,6 +47,10 @@ struct LaunchRequest {
     // init gets the v1 `tasks` files and joins before its first cgroup mount. Empty: nothing
     // is left to make (the cgroup2 directory must exist before the launch in any case).
     std::function<void()> make_cgroups;
+    // Work on the init's pid that hako would otherwise do after kReady (staging its state
+    // file), called while the init mounts, when hako has nothing else to do. A throw kills
+    // the init, as any launch failure does.
+    std::function<void(pid_t)> while_init_prepares;
     // The network and ipc namespaces, when the caller started making them ahead; taken just
     // before the clone, which then leaves them out.
     NamespacesMadeAhead* namespaces_ahead = nullptr;

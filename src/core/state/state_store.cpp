@@ -212,6 +212,11 @@ ContainerDir::ContainerDir(std::string id, std::string path, sys::UniqueFd dir_f
     : id_(std::move(id)), path_(std::move(path)), dir_fd_(std::move(dir_fd)) {}
 
 void ContainerDir::save(const ContainerState& state) const {
+    stage(state);
+    commit_staged();
+}
+
+void ContainerDir::stage(const ContainerState& state) const {
     const std::string text = to_json(state);
     const std::string temp_path = path_ + "/" + kStateTempFile;
     sys::UniqueFd fd(::openat(dir_fd_.get(), kStateTempFile,
@@ -220,8 +225,11 @@ void ContainerDir::save(const ContainerState& state) const {
     if (!sys::write_all(fd.get(), text)) throw_sys_error("write", temp_path);
     // No fsync: the store lives on tmpfs (/run), where it buys nothing but latency.
     check_sys(::close(fd.release()), "close", temp_path);
+}
+
+void ContainerDir::commit_staged() const {
     check_sys(::renameat(dir_fd_.get(), kStateTempFile, dir_fd_.get(), kStateFile), "rename",
-              temp_path);
+              path_ + "/" + kStateTempFile);
 }
 
 std::optional<ContainerState> ContainerDir::try_load() const { return try_load_with(from_json); }

@@ -101,6 +101,11 @@ public:
 
     // Writes state.json atomically (temp file + rename).
     void save(const ContainerState& state) const;
+    // save() in two steps, so the writing can happen while hako would otherwise wait: stage
+    // writes the temp file, commit_staged renames it over state.json. Until then readers see
+    // the previous state; a staged file left by a killed hako goes with the directory.
+    void stage(const ContainerState& state) const;
+    void commit_staged() const;
     // Reads state.json; throws when missing or corrupt.
     ContainerState load() const;
     // nullopt when state.json does not exist yet (a create that was killed early).
