@@ -49,16 +49,35 @@ mode_t device_type_bits(char type) {
     }
 }
 
-void make_node(int root_fd, const spec::Device& device) {
+// The directory the last node went into, kept for the next one: most are in /dev, and
+// resolving it again in the root for each would cost an openat2 each.
+class ParentDirs {
+public:
+    explicit ParentDirs(int root_fd) : root_fd_(root_fd) {}
+    int get(const std::string& parent) {
+        if (!fd_ || parent != path_) {
+            fd_ = mkdir_all_in_root(root_fd_, parent);
+            path_ = parent;
+        }
+        return fd_.get();
+    }
+
+private:
+    int root_fd_;
+    std::string path_;
+    sys::UniqueFd fd_;
+};
+
+void make_node(ParentDirs& parents, const spec::Device& device) {
     const auto [parent, name] = split_path(device.path);
-    const sys::UniqueFd parent_fd = mkdir_all_in_root(root_fd, parent);
-    if (::unlinkat(parent_fd.get(), name.c_str(), 0) < 0 && errno != ENOENT)
+    const int parent_fd = parents.get(parent);
+    if (::unlinkat(parent_fd, name.c_str(), 0) < 0 && errno != ENOENT)
         throw_sys_error("remove existing", device.path);
     const mode_t mode = device_type_bits(device.type) | device.file_mode.value_or(0666);
     const dev_t number = makedev(static_cast<unsigned>(device.major),
                                  static_cast<unsigned>(device.minor));
-    check_sys(::mknodat(parent_fd.get(), name.c_str(), mode, number), "mknod", device.path);
-    check_sys(::fchownat(parent_fd.get(), name.c_str(), device.uid.value_or(0),
+    check_sys(::mknodat(parent_fd, name.c_str(), mode, number), "mknod", device.path);
+    check_sys(::fchownat(parent_fd, name.c_str(), device.uid.value_or(0),
                          device.gid.value_or(0), AT_SYMLINK_NOFOLLOW),
               "chown", device.path);
 }
@@ -107,11 +126,12 @@ std::vector<spec::Device> devices_to_create(const std::vector<spec::Device>& spe
 }
 
 void create_devices(int root_fd, const std::vector<spec::Device>& devices, bool bind_from_host) {
+    ParentDirs parents(root_fd);
     for (const auto& device : devices) {
         if (bind_from_host) {
             bind_host_node(root_fd, device);
         } else {
-            make_node(root_fd, device);
+            make_node(parents, device);
         }
     }
 }

@@ -34,13 +34,19 @@ std::uint64_t propagation_flag(const std::string& name, bool& recursive) {
 
 // /proc and /sys must be plain directories of the rootfs: a symlink there would let an image
 // redirect the runtime's later procfs checks (CVE-2019-19921, CVE-2023-27561, CVE-2025-54867).
-void require_plain_directory(int root_fd, const std::string& destination) {
-    const sys::UniqueFd fd = open_in_root(root_fd, destination, O_PATH | O_NOFOLLOW);
+// Returns the directory, made when missing.
+sys::UniqueFd plain_directory_target(int root_fd, const std::string& destination) {
+    sys::UniqueFd fd = open_in_root_if_exists(root_fd, destination, O_PATH | O_NOFOLLOW);
+    if (!fd) {
+        mkdir_all_in_root(root_fd, destination);
+        fd = open_in_root(root_fd, destination, O_PATH | O_NOFOLLOW);
+    }
     struct stat st {};
     check_sys(::fstat(fd.get(), &st), "stat", destination);
     if (!S_ISDIR(st.st_mode))
         fail("mount destination {} must be an ordinary directory, not a symlink or file",
              destination);
+    return fd;
 }
 
 bool on_procfs(int fd) {
@@ -133,11 +139,9 @@ sys::UniqueFd make_copied_up_tmpfs(int target_fd, const std::string& source,
 }
 
 void mount_filesystem(int root_fd, const spec::Mount& mount, const MountOptions& options) {
-    if (mount.type == "proc" || mount.type == "sysfs") {
-        mkdir_all_in_root(root_fd, mount.destination);
-        require_plain_directory(root_fd, mount.destination);
-    }
-    const sys::UniqueFd target = mkdir_all_in_root(root_fd, mount.destination);
+    const sys::UniqueFd target = mount.type == "proc" || mount.type == "sysfs"
+                                     ? plain_directory_target(root_fd, mount.destination)
+                                     : mkdir_all_in_root(root_fd, mount.destination);
     check_proc_destination(mount, false, target.get(), false);
     const std::string source = mount.source.empty() ? mount.type : mount.source;
     const sys::UniqueFd fs =
@@ -157,6 +161,19 @@ std::string hierarchy_dir_name(const cgroups::Hierarchy& hierarchy) {
         name += controller.rfind("name=", 0) == 0 ? controller.substr(5) : controller;
     }
     return name;
+}
+
+// The hierarchy's directory in the tmpfs just mounted for them: made in it directly, as
+// nothing but hako can have put anything there yet (a name taken, by a co-mounted controller's
+// link, goes the general way).
+sys::UniqueFd hierarchy_mount_point(int root_fd, int base_fd, const std::string& name,
+                                    const std::string& destination) {
+    if (::mkdirat(base_fd, name.c_str(), 0755) == 0) {
+        const int fd =
+            ::openat(base_fd, name.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd >= 0) return sys::UniqueFd(fd);
+    }
+    return mkdir_all_in_root(root_fd, destination);
 }
 
 MountOptions cgroup_v1_options(const cgroups::Hierarchy& hierarchy, MountOptions options) {
@@ -197,7 +214,7 @@ void mount_cgroups(const RootfsPlan& plan, int root_fd, const spec::Mount& mount
     for (const auto& hierarchy : layout.hierarchies) {
         const std::string name = hierarchy_dir_name(hierarchy);
         const std::string destination = mount.destination + "/" + name;
-        const sys::UniqueFd target = mkdir_all_in_root(root_fd, destination);
+        const sys::UniqueFd target = hierarchy_mount_point(root_fd, base.get(), name, destination);
         const auto own = plan.cgroup_paths.find(hierarchy.mount_point);
         sys::UniqueFd fs;
         if (!plan.in_cgroup_namespace && own != plan.cgroup_paths.end()) {

@@ -3,6 +3,8 @@
 // switch: bounding is trimmed while still privileged, PR_SET_KEEPCAPS keeps the permitted set
 // across setresuid, and the spec's effective/permitted/inheritable then ambient sets are
 // installed last.
+#include <linux/capability.h>
+
 #include <optional>
 #include <string>
 #include <vector>
@@ -29,6 +31,7 @@ public:
     void apply() const;
 
     std::vector<int> bounding, effective, permitted, inheritable, ambient;
+    int last_cap = CAP_LAST_CAP;  // as resolved, so the bounding drop need not read it again
 };
 
 }  // namespace hako::security
