@@ -217,23 +217,18 @@ void mount_cgroups(const RootfsPlan& plan, int root_fd, const spec::Mount& mount
         const sys::UniqueFd target = hierarchy_mount_point(root_fd, base.get(), name, destination);
         const auto own = plan.cgroup_paths.find(hierarchy.mount_point);
         sys::UniqueFd fs;
-        if (!plan.in_cgroup_namespace && own != plan.cgroup_paths.end()) {
-            // Without a cgroup namespace a fresh mount would show the host's whole hierarchy
-            // (every other cgroup, and the root's limits where tools read their own): runc
-            // and crun bind the container's own directory there instead.
+        if (own != plan.cgroup_paths.end()) {
+            // The container's own directory, bound from the host. Without a cgroup namespace
+            // a fresh mount would show the host's whole hierarchy (every other cgroup, and the
+            // root's limits where tools read their own), so runc and crun bind it too. In one,
+            // a fresh mount would show the same directory (the namespace's root) and mountinfo
+            // names it "/" either way, but costs a superblock per hierarchy (~15 us each).
             fs = clone_mount_tree(own->second, false);
             apply_mount_attributes(fs.get(), options);
         } else {
-            try {
-                fs = hierarchy.unified
-                         ? make_filesystem_mount("cgroup2", "cgroup", options)
-                         : make_filesystem_mount("cgroup", "cgroup",
-                                                 cgroup_v1_options(hierarchy, options));
-            } catch (const Error& error) {
-                if (error.errno_value() != EPERM || own == plan.cgroup_paths.end()) throw;
-                fs = clone_mount_tree(own->second, false);
-                apply_mount_attributes(fs.get(), options);
-            }
+            fs = hierarchy.unified ? make_filesystem_mount("cgroup2", "cgroup", options)
+                                   : make_filesystem_mount("cgroup", "cgroup",
+                                                           cgroup_v1_options(hierarchy, options));
         }
         attach_mount(fs.get(), target.get(), destination);
         // Co-mounted controllers are also reachable by each one's own name (cpu -> cpu,cpuacct).
