@@ -318,20 +318,27 @@ sys::UniqueFd open_verified_dev_null(int root_fd) {
 void mask_paths(int root_fd, const std::vector<std::string>& paths) {
     if (paths.empty()) return;
     const sys::UniqueFd dev_null = open_verified_dev_null(root_fd);
+    // Every masked directory gets the same empty read-only tmpfs: one superblock, bound again.
+    sys::UniqueFd empty_dir;
+    MountOptions read_only;
+    read_only.attr_set = MOUNT_ATTR_RDONLY;
     for (const auto& path : paths) {
         const sys::UniqueFd target = open_in_root_if_exists(root_fd, path, O_PATH | O_NOFOLLOW);
         if (!target) continue;
         struct stat st {};
         check_sys(::fstat(target.get(), &st), "stat masked path", path);
-        sys::UniqueFd cover;
-        if (S_ISDIR(st.st_mode)) {
-            MountOptions options;
-            options.attr_set = MOUNT_ATTR_RDONLY;
-            cover = make_filesystem_mount("tmpfs", "tmpfs", options);
+        if (!S_ISDIR(st.st_mode)) {
+            attach_mount(clone_mount_tree(dev_null.get(), false).get(), target.get(), path);
+        } else if (empty_dir) {
+            const sys::UniqueFd cover = clone_mount_tree(empty_dir.get(), false);
+            apply_mount_attributes(cover.get(), read_only);
+            attach_mount(cover.get(), target.get(), path);
         } else {
-            cover = clone_mount_tree(dev_null.get(), false);
+            attach_mount(make_filesystem_mount("tmpfs", "tmpfs", read_only).get(), target.get(),
+                         path);
+            // The new mount's root (the target fd still names the directory it covers).
+            empty_dir = open_in_root(root_fd, path, O_PATH | O_NOFOLLOW);
         }
-        attach_mount(cover.get(), target.get(), path);
     }
 }
 
