@@ -1,6 +1,8 @@
 """Namespaces as the host sees them (/proc/PID/ns/*) and as the container sees them."""
 
 import os
+import subprocess
+import tempfile
 import unittest
 
 from hakotest import (DELETE, KEEP_RUNNING, HakoTestCase, hako_only, ns_inode,
@@ -113,6 +115,22 @@ class NamespacesTest(HakoTestCase):
         for name in ("pid", "uts", "mnt"):
             with self.subTest(namespace=name):
                 self.assertNotEqual(ns_inode(pid2, name), ns_inode(pid1, name))
+
+    def test_mqueue_mount_shows_the_containers_ipc_namespace(self):
+        """hako makes the /dev/mqueue filesystem ahead, on the thread that makes the ipc
+        namespace: a queue made through it must be in the container's namespace only."""
+        b = self.bundle(["sh", "-c", "touch /dev/mqueue/hkq && " + KEEP_RUNNING])
+        _, pid = self.start_waiting(b)
+        mnt = tempfile.mkdtemp(prefix="hkq-")
+        self.addCleanup(os.rmdir, mnt)
+        listing = "mount -t mqueue none %s && ls %s" % (mnt, mnt)
+        inside = subprocess.run(["nsenter", "--ipc=/proc/%d/ns/ipc" % pid, "unshare", "-m",
+                                 "sh", "-c", listing], capture_output=True, text=True,
+                                check=True)
+        self.assertIn("hkq", inside.stdout.split())
+        host = subprocess.run(["unshare", "-m", "sh", "-c", listing], capture_output=True,
+                              text=True, check=True)
+        self.assertNotIn("hkq", host.stdout.split())
 
     def test_network_namespace_has_only_loopback(self):
         b = self.bundle(["sh", "-c", "ls /sys/class/net > /out/ifaces"])

@@ -117,6 +117,30 @@ TEST(NamespacesMadeAhead, OnlyWhatThePlanCreatesWithClone) {
     EXPECT_TRUE(joined.take().empty());
 }
 
+TEST(NamespacesMadeAhead, MakesTheFilesystemsTooAndHandsThemOverWithTheNamespaces) {
+    if (!is_root()) GTEST_SKIP() << "needs root";
+    hako::spec::Spec spec;
+    spec.mounts = {{"/dev/mqueue", "mqueue", "mqueue", {}}, {"/sys", "sysfs", "sysfs", {}}};
+    const auto plan =
+        plan_namespaces(with({{NamespaceType::mount, ""}, {NamespaceType::network, ""},
+                              {NamespaceType::ipc, ""}}));
+    NamespacesMadeAhead ahead(plan, hako::fs::filesystems_to_make_ahead(spec));
+    EXPECT_TRUE(ahead.take_filesystems().empty());  // not before the namespaces
+    EXPECT_EQ(ahead.take().size(), 2u);
+    const auto filesystems = ahead.take_filesystems();
+    ASSERT_EQ(filesystems.size(), 2u);
+    for (const auto& filesystem : filesystems) EXPECT_TRUE(filesystem.made);
+    EXPECT_TRUE(ahead.take_filesystems().empty());
+
+    // Without namespaces made ahead, filesystems made in hako's own would be wrong: none.
+    NamespacesMadeAhead with_user(
+        plan_namespaces(with({{NamespaceType::mount, ""}, {NamespaceType::user, ""},
+                              {NamespaceType::network, ""}})),
+        hako::fs::filesystems_to_make_ahead(spec));
+    EXPECT_TRUE(with_user.take().empty());
+    EXPECT_TRUE(with_user.take_filesystems().empty());
+}
+
 TEST(NamespacesMadeAhead, NothingWithAUserNamespace) {
     // They would belong to hako's user namespace instead of the container's.
     NamespacesMadeAhead ahead(plan_namespaces(with({{NamespaceType::mount, ""},

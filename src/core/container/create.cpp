@@ -20,6 +20,7 @@
 #include "process/foreground.hpp"
 #include "process/launcher.hpp"
 #include "process/namespace_plan.hpp"
+#include "fs/rootfs.hpp"
 #include "process/namespaces_ahead.hpp"
 #include "security/exec_trampoline.hpp"
 #include "security/seccomp_cache.hpp"
@@ -120,7 +121,8 @@ CreatedContainer create_container(state::StateStore& store, const CreateOptions&
     const std::string bundle = absolute_path(options.bundle, "bundle");
     spec::Spec spec = spec::load_spec(bundle);
     // Started first, so the kernel makes the network namespace while the rest is checked.
-    process::NamespacesMadeAhead namespaces_ahead(process::plan_namespaces(spec.linux_config));
+    process::NamespacesMadeAhead namespaces_ahead(process::plan_namespaces(spec.linux_config),
+                                                  fs::filesystems_to_make_ahead(spec));
     if (options.tty && spec.process) spec.process->terminal = true;
     if (spec.process)
         process::check_console_options(spec.process->terminal, !options.foreground,

@@ -106,6 +106,29 @@ sys::UniqueFd make_filesystem_mount(const std::string& type, const std::string& 
     return mount_fd;
 }
 
+int try_make_filesystem_mount(const std::string& type, const std::string& source,
+                              const MountOptions& options) noexcept {
+    if (options.propagation != 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    const sys::UniqueFd fs(::fsopen(type.c_str(), FSOPEN_CLOEXEC));
+    if (!fs) return -1;
+    if (!source.empty() &&
+        ::fsconfig(fs.get(), FSCONFIG_SET_STRING, "source", source.c_str(), 0) < 0)
+        return -1;
+    for (const auto& [key, value] : options.fs_params) {
+        const int rc = value.empty()
+                           ? ::fsconfig(fs.get(), FSCONFIG_SET_FLAG, key.c_str(), nullptr, 0)
+                           : ::fsconfig(fs.get(), FSCONFIG_SET_STRING, key.c_str(),
+                                        value.c_str(), 0);
+        if (rc < 0) return -1;
+    }
+    if (::fsconfig(fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) < 0) return -1;
+    return ::fsmount(fs.get(), FSMOUNT_CLOEXEC,
+                     static_cast<unsigned>(options.attr_set & kFsmountAttrs));
+}
+
 sys::UniqueFd clone_mount_tree(int source_fd, bool recursive) {
     const unsigned flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH |
                            (recursive ? AT_RECURSIVE : 0U);

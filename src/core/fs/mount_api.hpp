@@ -46,6 +46,10 @@ MountOptions parse_mount_options(const std::vector<std::string>& options);
 // requested propagation is applied to the detached mount.
 sys::UniqueFd make_filesystem_mount(const std::string& type, const std::string& source,
                                     const MountOptions& options);
+// The same without errors or allocation, for a helper thread: the mount fd, or -1. Options
+// with a propagation are not for it (-1, EINVAL).
+int try_make_filesystem_mount(const std::string& type, const std::string& source,
+                              const MountOptions& options) noexcept;
 
 // A detached copy of the mount tree at source_fd (open_tree OPEN_TREE_CLONE, with
 // AT_RECURSIVE when recursive): the start of a bind mount.

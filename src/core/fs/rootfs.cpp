@@ -138,14 +138,16 @@ sys::UniqueFd make_copied_up_tmpfs(int target_fd, const std::string& source,
     return fs;
 }
 
-void mount_filesystem(int root_fd, const spec::Mount& mount, const MountOptions& options) {
+void mount_filesystem(int root_fd, const spec::Mount& mount, const MountOptions& options,
+                      sys::UniqueFd made_ahead = {}) {
     const sys::UniqueFd target = mount.type == "proc" || mount.type == "sysfs"
                                      ? plain_directory_target(root_fd, mount.destination)
                                      : mkdir_all_in_root(root_fd, mount.destination);
     check_proc_destination(mount, false, target.get(), false);
     const std::string source = mount.source.empty() ? mount.type : mount.source;
     const sys::UniqueFd fs =
-        options.copy_up && mount.type == "tmpfs"
+        made_ahead ? std::move(made_ahead)
+        : options.copy_up && mount.type == "tmpfs"
             ? make_copied_up_tmpfs(target.get(), source, options, mount.destination)
             : make_filesystem_mount(mount.type, source, options);
     attach_mount(fs.get(), target.get(), mount.destination);
@@ -257,16 +259,28 @@ MountOptions with_mount_label(MountOptions options, const spec::Mount& mount,
     return options;
 }
 
-void mount_one(const RootfsPlan& plan, int root_fd, const spec::Mount& mount) {
-    const MountOptions options = with_mount_label(parse_mount_options(mount.options), mount,
-                                                  plan.spec->linux_config.mount_label);
+MountOptions options_of(const spec::Spec& spec, const spec::Mount& mount) {
+    return with_mount_label(parse_mount_options(mount.options), mount,
+                            spec.linux_config.mount_label);
+}
+
+sys::UniqueFd take_made_ahead(const RootfsPlan& plan, std::size_t mount_index) {
+    if (plan.filesystems_ahead == nullptr) return {};
+    for (FilesystemAhead& filesystem : *plan.filesystems_ahead)
+        if (filesystem.mount_index == mount_index) return std::move(filesystem.made);
+    return {};
+}
+
+void mount_one(const RootfsPlan& plan, int root_fd, std::size_t mount_index) {
+    const spec::Mount& mount = plan.spec->mounts[mount_index];
+    const MountOptions options = options_of(*plan.spec, mount);
     try {
         if (options.bind) {
             mount_bind(plan, root_fd, mount, options);
         } else if (mount.type == "cgroup") {
             mount_cgroups(plan, root_fd, mount, options);
         } else {
-            mount_filesystem(root_fd, mount, options);
+            mount_filesystem(root_fd, mount, options, take_made_ahead(plan, mount_index));
         }
     } catch (const Error& error) {
         throw Error(fmt::format("mount {} ({}): {}", mount.destination,
@@ -395,6 +409,32 @@ bool involves_cgroups(const RootfsPlan& plan, const spec::Mount& mount) {
 
 }  // namespace
 
+std::vector<FilesystemAhead> filesystems_to_make_ahead(const spec::Spec& spec) {
+    std::vector<FilesystemAhead> filesystems;
+    for (std::size_t index = 0; index < spec.mounts.size(); ++index) {
+        const spec::Mount& mount = spec.mounts[index];
+        if (mount.type != "tmpfs" && mount.type != "devpts" && mount.type != "mqueue" &&
+            mount.type != "sysfs")
+            continue;
+        MountOptions options;
+        try {
+            options = options_of(spec, mount);
+        } catch (const Error&) {
+            continue;  // the init reports it, as for any mount
+        }
+        if (options.bind || options.copy_up || options.propagation != 0) continue;
+        filesystems.push_back({index, mount.type, mount.source.empty() ? mount.type : mount.source,
+                               std::move(options), {}});
+    }
+    return filesystems;
+}
+
+void make_filesystems_ahead(std::vector<FilesystemAhead>& filesystems) noexcept {
+    for (FilesystemAhead& filesystem : filesystems)
+        filesystem.made.reset(
+            try_make_filesystem_mount(filesystem.type, filesystem.source, filesystem.options));
+}
+
 void prepare_rootfs(const RootfsPlan& plan) {
     const spec::Spec& spec = *plan.spec;
     bool recursive = true;
@@ -425,9 +465,9 @@ void prepare_rootfs(const RootfsPlan& plan) {
         if (!cgroups_ready && plan.before_cgroups) plan.before_cgroups();
         cgroups_ready = true;
     };
-    for (const auto& mount : spec.mounts) {
-        if (involves_cgroups(plan, mount)) ready_cgroups();
-        mount_one(plan, root_fd.get(), mount);
+    for (std::size_t index = 0; index < spec.mounts.size(); ++index) {
+        if (involves_cgroups(plan, spec.mounts[index])) ready_cgroups();
+        mount_one(plan, root_fd.get(), index);
     }
     ready_cgroups();
 

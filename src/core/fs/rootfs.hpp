@@ -10,14 +10,37 @@
 //   (the init writes sysctls here, while /proc/sys is still writable)
 //   finalize_rootfs: readonlyPaths, maskedPaths, then a read-only root, then a shared or
 //                    unbindable rootfsPropagation on the container's /
+#include <cstddef>
 #include <functional>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "cgroups/layout.hpp"
+#include "fs/mount_api.hpp"
 #include "spec/spec.hpp"
+#include "sys/unique_fd.hpp"
 
 namespace hako::fs {
+
+// A spec mount of a new tmpfs, devpts, mqueue or sysfs, made before the clone by the thread
+// that makes the container's network and ipc namespaces (process/namespaces_ahead.hpp).
+// Such a filesystem depends on nothing else: sysfs and mqueue take those two namespaces from
+// the thread that makes them. The init then only attaches it.
+struct FilesystemAhead {
+    std::size_t mount_index = 0;  // in spec.mounts
+    std::string type;
+    std::string source;
+    MountOptions options;
+    sys::UniqueFd made;  // invalid when making it failed: the init makes it, and says why
+};
+
+// The spec's mounts that can be made ahead (not binds, no tmpcopyup or propagation option).
+// Options that do not parse are left to the init, which reports them.
+std::vector<FilesystemAhead> filesystems_to_make_ahead(const spec::Spec& spec);
+
+// Makes them, on the helper thread: raw system calls only (sys/helper_thread.hpp).
+void make_filesystems_ahead(std::vector<FilesystemAhead>& filesystems) noexcept;
 
 struct RootfsPlan {
     const spec::Spec* spec = nullptr;
@@ -38,6 +61,9 @@ struct RootfsPlan {
     // Called after the mounts and devices, just before pivot_root: the createRuntime and
     // createContainer hook point.
     std::function<void()> before_pivot;
+    // Filesystems made ahead for some of the spec's mounts; each is attached in place of a new
+    // one (taken from here as it is).
+    std::vector<FilesystemAhead>* filesystems_ahead = nullptr;
 };
 
 void prepare_rootfs(const RootfsPlan& plan);

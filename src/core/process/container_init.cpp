@@ -98,7 +98,8 @@ struct PreparedExec {
 };
 
 PreparedExec set_up(const LaunchRequest& request, const NamespacePlan& plan,
-                    std::vector<MadeNamespace>& made_ahead, SyncChannel& channel,
+                    std::vector<MadeNamespace>& made_ahead,
+                    std::vector<fs::FilesystemAhead>& filesystems_ahead, SyncChannel& channel,
                     std::vector<std::string>& warnings, security::InitSeccomp& seccomp) {
     const spec::Spec& spec = *request.spec;
     const spec::Process& process = *spec.process;
@@ -139,7 +140,9 @@ PreparedExec set_up(const LaunchRequest& request, const NamespacePlan& plan,
         if (plan.new_cgroup) check_sys(::unshare(CLONE_NEWCGROUP), "unshare cgroup namespace");
     };
     rootfs_plan.before_pivot = [&] { run_pre_pivot_hooks(request, channel, host_pid); };
+    rootfs_plan.filesystems_ahead = &filesystems_ahead;
     fs::prepare_rootfs(rootfs_plan);
+    filesystems_ahead.clear();  // attached; any left unused must not reach the container
     if (process.terminal) {
         // A pty of the container's own devpts becomes /dev/console and the init's stdio and
         // controlling terminal; the parent gets the master.
@@ -243,6 +246,7 @@ struct StartReport {
 
 void run_container_init(const LaunchRequest& request, const NamespacePlan& plan,
                         const IdleMemoryPlan& idle, std::vector<MadeNamespace>& made_ahead,
+                        std::vector<fs::FilesystemAhead>& filesystems_ahead,
                         SyncChannel& channel) noexcept {
     std::vector<std::string> warnings;
     PreparedExec prepared;
@@ -256,9 +260,12 @@ void run_container_init(const LaunchRequest& request, const NamespacePlan& plan,
         std::vector<int> keep{channel.fd(), request.exec_gate_fd};
         if (request.exec_trampoline_fd >= 0) keep.push_back(request.exec_trampoline_fd);
         for (const auto& made : made_ahead) keep.push_back(made.fd.get());
+        for (const auto& filesystem : filesystems_ahead)
+            if (filesystem.made) keep.push_back(filesystem.made.get());
         for (int fd = 3; fd < 3 + request.preserve_fds; ++fd) keep.push_back(fd);
         close_fds_except(keep);
-        prepared = set_up(request, plan, made_ahead, channel, warnings, seccomp);
+        prepared = set_up(request, plan, made_ahead, filesystems_ahead, channel, warnings,
+                          seccomp);
         std::string joined;
         for (const auto& warning : warnings) joined += warning + "\n";
         ::prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);

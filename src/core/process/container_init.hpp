@@ -12,10 +12,12 @@ namespace hako::process {
 // kError with the errno and a one-line message, then the child exits 1.
 // Its v1 cgroups come over the channel, before its first cgroup mount (cgroup_entry.hpp).
 // idle: what to give back while waiting for `start` (made by the parent, idle_memory.hpp).
-// made_ahead: namespaces the init enters first, in place of clone3 (namespaces_ahead.hpp).
+// made_ahead: namespaces the init enters first, in place of clone3 (namespaces_ahead.hpp);
+// filesystems_ahead: what it attaches in place of new filesystems.
 [[noreturn]] void run_container_init(const LaunchRequest& request, const NamespacePlan& plan,
                                      const IdleMemoryPlan& idle,
                                      std::vector<MadeNamespace>& made_ahead,
+                                     std::vector<fs::FilesystemAhead>& filesystems_ahead,
                                      SyncChannel& channel) noexcept;
 
 }  // namespace hako::process

@@ -146,7 +146,11 @@ LaunchedInit launch_init(const LaunchRequest& request) {
         request.release_idle_memory ? plan_idle_memory() : IdleMemoryPlan{};
 
     std::vector<MadeNamespace> made_ahead;
-    if (request.namespaces_ahead != nullptr) made_ahead = request.namespaces_ahead->take();
+    std::vector<fs::FilesystemAhead> filesystems_ahead;
+    if (request.namespaces_ahead != nullptr) {
+        made_ahead = request.namespaces_ahead->take();
+        filesystems_ahead = request.namespaces_ahead->take_filesystems();
+    }
 
     int pidfd = -1;
     sys::CloneArgs args;
@@ -157,9 +161,10 @@ LaunchedInit launch_init(const LaunchRequest& request) {
     if (pid < 0) throw_sys_error("clone3 container init");
     if (pid == 0) {
         parent_channel.close();
-        run_container_init(request, plan, idle, made_ahead, child_channel);
+        run_container_init(request, plan, idle, made_ahead, filesystems_ahead, child_channel);
     }
     made_ahead.clear();  // the init has its own copies
+    filesystems_ahead.clear();
     sys::UniqueFd pidfd_owner(pidfd);
     ChildGuard guard(pid, pidfd);
     child_channel.close();

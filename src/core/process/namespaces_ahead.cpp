@@ -12,9 +12,11 @@ constexpr std::uint64_t kMadeAhead = CLONE_NEWNET | CLONE_NEWIPC;
 
 }  // namespace
 
-NamespacesMadeAhead::NamespacesMadeAhead(const NamespacePlan& plan) {
+NamespacesMadeAhead::NamespacesMadeAhead(const NamespacePlan& plan,
+                                         std::vector<fs::FilesystemAhead> filesystems) {
     if (plan.has_user || plan.unshare_flags != 0) return;
     flags_ = plan.clone_flags & kMadeAhead;
+    if (flags_ != 0) filesystems_ = std::move(filesystems);
     if (flags_ != 0 && !helper_.start(make_in_helper, this)) flags_ = 0;  // clone3 makes them
 }
 
@@ -27,6 +29,7 @@ void NamespacesMadeAhead::make_in_helper(void* self) noexcept {
         made.net_.reset(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
     if ((made.flags_ & CLONE_NEWIPC) != 0)
         made.ipc_.reset(::open("/proc/thread-self/ns/ipc", O_RDONLY | O_CLOEXEC));
+    fs::make_filesystems_ahead(made.filesystems_);
 }
 
 std::vector<MadeNamespace> NamespacesMadeAhead::take() {
@@ -38,7 +41,14 @@ std::vector<MadeNamespace> NamespacesMadeAhead::take() {
         return made;
     if (net_) made.push_back({std::move(net_), CLONE_NEWNET});
     if (ipc_) made.push_back({std::move(ipc_), CLONE_NEWIPC});
+    handed_over_ = !made.empty();
     return made;
+}
+
+std::vector<fs::FilesystemAhead> NamespacesMadeAhead::take_filesystems() {
+    // Before take() the helper may still be making them: nothing is touched then.
+    if (!std::exchange(handed_over_, false)) return {};
+    return std::exchange(filesystems_, {});
 }
 
 std::uint64_t flags_of(const std::vector<MadeNamespace>& made) {

@@ -6,12 +6,16 @@
 // enters them first thing, before any other join; owned by hako's user namespace, they are
 // what clone3 would have made.
 //
+// The helper then makes the spec's new tmpfs, devpts, mqueue and sysfs filesystems
+// (fs::FilesystemAhead), the last two in those namespaces, as the init would have.
+//
 // Only for the plain plan: no user namespace (a namespace must belong to the user namespace
 // the container gets) and nothing joined by path (those namespaces are unshared after the
 // joins). Otherwise, or when the thread fails, clone3 makes them as before.
 #include <cstdint>
 #include <vector>
 
+#include "fs/rootfs.hpp"
 #include "process/namespace_plan.hpp"
 #include "sys/helper_thread.hpp"
 #include "sys/unique_fd.hpp"
@@ -25,8 +29,10 @@ struct MadeNamespace {
 
 class NamespacesMadeAhead {
 public:
-    // Starts making the plan's new network and ipc namespaces, when the plan allows it.
-    explicit NamespacesMadeAhead(const NamespacePlan& plan);
+    // Starts making the plan's new network and ipc namespaces, when the plan allows it, and
+    // then the filesystems.
+    explicit NamespacesMadeAhead(const NamespacePlan& plan,
+                                 std::vector<fs::FilesystemAhead> filesystems = {});
     NamespacesMadeAhead(const NamespacesMadeAhead&) = delete;
     NamespacesMadeAhead& operator=(const NamespacesMadeAhead&) = delete;
 
@@ -36,6 +42,8 @@ public:
     // Waits for the helper and hands over what it made (nothing on failure). It must have
     // ended before clone3 (sys/helper_thread.hpp).
     std::vector<MadeNamespace> take();
+    // After take(): the filesystems, when it handed the namespaces over (they belong to them).
+    std::vector<fs::FilesystemAhead> take_filesystems();
 
 private:
     static void make_in_helper(void* self) noexcept;
@@ -43,6 +51,8 @@ private:
     std::uint64_t flags_ = 0;
     sys::UniqueFd net_;  // written by the helper, read after the join
     sys::UniqueFd ipc_;
+    std::vector<fs::FilesystemAhead> filesystems_;  // made by the helper, in place
+    bool handed_over_ = false;
     sys::HelperThread helper_;  // last: joined before the fds it writes are destroyed
 };
 
