@@ -281,6 +281,27 @@ TEST_F(CgroupsManager, V1TasksFilesSentOverTheSyncChannelJoinTheChild) {
     EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
 }
 
+// The init goes on without waiting for hako (no kGo) only when nothing is left for
+// add_process: born in its cgroup2 directory and joining the v1 ones itself. Both sides must
+// come to the same answer.
+TEST_F(CgroupsManager, EntryOfAnInitClonedIntoItsCgroupNeedsNoMoveFromTheParent) {
+    EXPECT_FALSE(hako::process::CgroupEntry(nullptr).needs_add_process());
+    if (layout_.unified() == nullptr) GTEST_SKIP() << "no cgroup2 hierarchy";
+    auto manager = make();
+    manager->create_unified();
+    hako::process::CgroupEntry entry(manager.get(), hako::process::CgroupEntry::V1::when_sent);
+    hako::sys::CloneArgs args;
+    args.exit_signal = SIGCHLD;
+    const pid_t pid = entry.clone(args);
+    if (pid == 0) ::_exit(entry.needs_add_process() ? 1 : 0);
+    ASSERT_GT(pid, 0) << std::strerror(errno);
+    Child child(pid);
+    EXPECT_FALSE(entry.needs_add_process());
+    const int status = child.wait();
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+    manager->destroy();
+}
+
 // A joined process that is not in the hierarchy's cgroup: the error names the tasks file.
 TEST_F(CgroupsManager, SelfJoinNamesTheFileTheKernelRefused) {
     const Hierarchy* cpuset = layout_.find_v1("cpuset");

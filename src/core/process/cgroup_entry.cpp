@@ -48,6 +48,7 @@ pid_t CgroupEntry::clone(sys::CloneArgs& args) {
         args.flags &= ~sys::kCloneIntoCgroup;
         args.cgroup = 0;
         unified_dir_.reset();
+        placed_by_parent_ = true;
         pid = sys::clone3(args);
     }
     if (pid > 0) self_join_.close();

@@ -37,6 +37,11 @@ class CgroupEntry {
 
     // In the parent: moves pid into the hierarchies the child did not enter by itself.
     void add_process(pid_t pid);
+    // Whether add_process has anything to do (clone3 could not place the child, or it does
+    // not join its v1 hierarchies itself); known in the child too, which is cloned after.
+    [[nodiscard]] bool needs_add_process() const {
+        return manager_ != nullptr && (placed_by_parent_ || !joins_v1_itself_);
+    }
 
     // V1::when_sent, in the parent once the v1 directories exist: sends the child their
     // `tasks` files (kCgroupTask each, then kCgroupsReady).
@@ -50,6 +55,7 @@ class CgroupEntry {
     sys::UniqueFd unified_dir_;
     cgroups::SelfJoin self_join_;
     bool joins_v1_itself_ = false;
+    bool placed_by_parent_ = false;  // CLONE_INTO_CGROUP refused: add_process moves it
     V1 v1_;
 };
 

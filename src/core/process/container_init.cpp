@@ -99,7 +99,8 @@ struct PreparedExec {
 
 PreparedExec set_up(const LaunchRequest& request, const NamespacePlan& plan,
                     std::vector<MadeNamespace>& made_ahead,
-                    std::vector<fs::FilesystemAhead>& filesystems_ahead, SyncChannel& channel,
+                    std::vector<fs::FilesystemAhead>& filesystems_ahead, bool waits_for_go,
+                    SyncChannel& channel,
                     std::vector<std::string>& warnings, security::InitSeccomp& seccomp) {
     const spec::Spec& spec = *request.spec;
     const spec::Process& process = *spec.process;
@@ -108,10 +109,16 @@ PreparedExec set_up(const LaunchRequest& request, const NamespacePlan& plan,
     security::check_lsm_support(spec);
 
     join_namespaces(plan, made_ahead);
-    channel.send(SyncType::kNamespacesReady);
-    const SyncMessage go = channel.receive();
-    if (go.type != SyncType::kGo) fail("sync channel: expected go, got message {}", static_cast<int>(go.type));
-    const pid_t host_pid = host_pid_from_go(go);
+    pid_t host_pid = 0;
+    if (waits_for_go) {
+        channel.send(SyncType::kNamespacesReady);
+        const SyncMessage go = channel.receive();
+        if (go.type != SyncType::kGo)
+            fail("sync channel: expected go, got message {}", static_cast<int>(go.type));
+        host_pid = host_pid_from_go(go);
+    } else {
+        host_pid = host_pid_from_host_procfs(request);
+    }
 
     if (plan.has_user) become_namespace_root();
     if (!request.no_new_keyring) join_session_keyring(request.container_id);
@@ -247,7 +254,7 @@ struct StartReport {
 void run_container_init(const LaunchRequest& request, const NamespacePlan& plan,
                         const IdleMemoryPlan& idle, std::vector<MadeNamespace>& made_ahead,
                         std::vector<fs::FilesystemAhead>& filesystems_ahead,
-                        SyncChannel& channel) noexcept {
+                        bool waits_for_go, SyncChannel& channel) noexcept {
     std::vector<std::string> warnings;
     PreparedExec prepared;
     security::InitSeccomp seccomp;
@@ -264,8 +271,8 @@ void run_container_init(const LaunchRequest& request, const NamespacePlan& plan,
             if (filesystem.made) keep.push_back(filesystem.made.get());
         for (int fd = 3; fd < 3 + request.preserve_fds; ++fd) keep.push_back(fd);
         close_fds_except(keep);
-        prepared = set_up(request, plan, made_ahead, filesystems_ahead, channel, warnings,
-                          seccomp);
+        prepared = set_up(request, plan, made_ahead, filesystems_ahead, waits_for_go, channel,
+                          warnings, seccomp);
         std::string joined;
         for (const auto& warning : warnings) joined += warning + "\n";
         ::prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);

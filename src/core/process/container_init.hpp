@@ -14,10 +14,12 @@ namespace hako::process {
 // idle: what to give back while waiting for `start` (made by the parent, idle_memory.hpp).
 // made_ahead: namespaces the init enters first, in place of clone3 (namespaces_ahead.hpp);
 // filesystems_ahead: what it attaches in place of new filesystems.
+// waits_for_go: whether the parent has work to do on the init (id maps, moving it into a
+// cgroup, oom_score_adj) before it may go on past its namespaces (kNamespacesReady, kGo).
 [[noreturn]] void run_container_init(const LaunchRequest& request, const NamespacePlan& plan,
                                      const IdleMemoryPlan& idle,
                                      std::vector<MadeNamespace>& made_ahead,
                                      std::vector<fs::FilesystemAhead>& filesystems_ahead,
-                                     SyncChannel& channel) noexcept;
+                                     bool waits_for_go, SyncChannel& channel) noexcept;
 
 }  // namespace hako::process

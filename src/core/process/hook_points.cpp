@@ -1,5 +1,8 @@
 #include "process/hook_points.hpp"
 
+#include <unistd.h>
+
+#include <array>
 #include <charconv>
 
 #include "hooks/runner.hpp"
@@ -55,6 +58,17 @@ pid_t host_pid_from_go(const SyncMessage& go) {
     const char* end = go.text.data() + go.text.size();
     const auto [ptr, ec] = std::from_chars(go.text.data(), end, pid);
     return ec == std::errc() && ptr == end ? pid : 0;
+}
+
+pid_t host_pid_from_host_procfs(const LaunchRequest& request) {
+    const spec::Hooks& hooks = request.spec->hooks;
+    if (hooks.create_container.empty() && hooks.start_container.empty()) return 0;
+    std::array<char, 32> link{};
+    const ssize_t length = ::readlink("/proc/self", link.data(), link.size());
+    pid_t pid = 0;
+    if (length > 0) std::from_chars(link.data(), link.data() + length, pid);
+    if (pid <= 0) fail("cannot tell the container init's host pid from /proc/self");
+    return pid;
 }
 
 }  // namespace hako::process

@@ -30,4 +30,9 @@ void run_start_container_hooks(const LaunchRequest& request, pid_t host_pid);
 // The init's host pid from kGo's text; 0 when the text holds none.
 pid_t host_pid_from_go(const SyncMessage& go);
 
+// Without a kGo: the init's host pid from the host's procfs, still at /proc before its
+// mounts ("self" is resolved in the pid namespace of the procfs, not the caller's). Only
+// when the spec has hooks the init runs (createContainer, startContainer), else 0.
+pid_t host_pid_from_host_procfs(const LaunchRequest& request);
+
 }  // namespace hako::process

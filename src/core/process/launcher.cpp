@@ -159,9 +159,14 @@ LaunchedInit launch_init(const LaunchRequest& request) {
     args.exit_signal = SIGCHLD;
     const pid_t pid = cgroup_entry.clone(args);
     if (pid < 0) throw_sys_error("clone3 container init");
+    // Whether hako has anything to do on the init before it goes on past its namespaces; a
+    // plain container's init goes straight on (no round trip). Known on both sides.
+    const bool init_waits_for_go = plan.new_user || spec.process->oom_score_adj.has_value() ||
+                                   cgroup_entry.needs_add_process();
     if (pid == 0) {
         parent_channel.close();
-        run_container_init(request, plan, idle, made_ahead, filesystems_ahead, child_channel);
+        run_container_init(request, plan, idle, made_ahead, filesystems_ahead, init_waits_for_go,
+                           child_channel);
     }
     made_ahead.clear();  // the init has its own copies
     filesystems_ahead.clear();
@@ -170,21 +175,27 @@ LaunchedInit launch_init(const LaunchRequest& request) {
     child_channel.close();
     scope.restore();
 
-    expect(parent_channel, SyncType::kNamespacesReady);
-    if (plan.new_user)
-        write_id_maps(pid, spec.linux_config.uid_mappings, spec.linux_config.gid_mappings);
-    cgroup_entry.add_process(pid);
-    if (spec.process->oom_score_adj) write_oom_score_adj(pid, *spec.process->oom_score_adj);
+    if (init_waits_for_go) {
+        expect(parent_channel, SyncType::kNamespacesReady);
+        if (plan.new_user)
+            write_id_maps(pid, spec.linux_config.uid_mappings, spec.linux_config.gid_mappings);
+        cgroup_entry.add_process(pid);
+        if (spec.process->oom_score_adj) write_oom_score_adj(pid, *spec.process->oom_score_adj);
+    }
+    const auto go = [&] {
+        if (init_waits_for_go) parent_channel.send(SyncType::kGo, 0, std::to_string(pid));
+    };
     if (request.cgroups != nullptr) {
         // Off the init's CPU before the go, so the cgroup work overlaps its mounts
         // (sys/cpu_placement.hpp).
-        const sys::OnAnotherCpu elsewhere;
-        parent_channel.send(SyncType::kGo, 0, std::to_string(pid));
+        std::optional<sys::OnAnotherCpu> elsewhere;
+        if (init_waits_for_go) elsewhere.emplace();
+        go();
         if (request.make_cgroups) request.make_cgroups();
         send_v1_cgroups(cgroup_entry, parent_channel);
         if (request.while_init_prepares) request.while_init_prepares(pid);
     } else {
-        parent_channel.send(SyncType::kGo, 0, std::to_string(pid));
+        go();
         if (request.while_init_prepares) request.while_init_prepares(pid);
     }
     LaunchedInit launched;

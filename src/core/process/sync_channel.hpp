@@ -11,9 +11,10 @@
 //                                           setns() to those made ahead (net, ipc) and
 //                                           to the namespaces given by path,
 //                                           unshare() the ones that must follow a join
-//                 <-- kNamespacesReady ---
-//   uid/gid maps, oom_score_adj;
-//   send kGo{pid}                   ------> rootfs: the spec's mounts, up to the first one
+//                 <-- kNamespacesReady ---  (these two only when the parent has work to do
+//   uid/gid maps, oom_score_adj;             on the init: maps, oom_score_adj, a cgroup
+//   send kGo{pid}                   ------>  move; else it goes straight on)
+//                                           rootfs: the spec's mounts, up to the first one
 //   v1 cgroup dirs, linux.resources          of a cgroup (or all of them), then waits for
 //   kCgroupTask{fd} per v1 hierarchy ---->  its v1 cgroups: joins them, cgroupns;
 //   kCgroupsReady                   ------> the remaining mounts, devices
