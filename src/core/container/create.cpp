@@ -174,7 +174,8 @@ CreatedContainer create_container(state::StateStore& store, const CreateOptions&
     // The cgroup2 directory now, for CLONE_INTO_CGROUP. The v1 ones now too when a helper is
     // making the network namespace, since hako would only wait for it before the clone;
     // otherwise once the init is cloned, while it mounts. The limits are written while it
-    // mounts (launcher.hpp `make_cgroups`), which is still before any user code runs. The
+    // joins and mounts (launcher.hpp `apply_resources`); it waits for them before pivot_root,
+    // long before any user code runs. The
     // device rules are the spec's followed by runc's defaults (/dev/null, /dev/pts/*, ...).
     cgroup_manager->create_unified();
     const bool v1_before_clone = namespaces_ahead.started();
@@ -204,10 +205,8 @@ CreatedContainer create_container(state::StateStore& store, const CreateOptions&
     request.starts_at_once = options.starts_at_once;
     request.exec_trampoline_fd = trampoline ? trampoline->fd() : -1;
     request.namespaces_ahead = &namespaces_ahead;
-    request.make_cgroups = [&] {
-        if (!v1_before_clone) cgroup_manager->create_v1();
-        warnings = cgroup_manager->apply(applied, {});
-    };
+    if (!v1_before_clone) request.make_cgroups = [&] { cgroup_manager->create_v1(); };
+    request.apply_resources = [&] { warnings = cgroup_manager->apply(applied, {}); };
     // The state as it will be once the init is ready, staged while it mounts and committed
     // after kReady: that rename is all that is left after it.
     request.while_init_prepares = [&](pid_t pid) {

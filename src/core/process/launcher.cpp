@@ -93,11 +93,11 @@ SyncMessage expect(const SyncChannel& channel, SyncType wanted) {
     return message;
 }
 
-// The v1 cgroups to the init, which is mounting meanwhile. When it failed and exited first,
-// the send fails, and its own error (already on the channel) is the one to report.
-void send_v1_cgroups(const CgroupEntry& entry, const SyncChannel& channel) {
+// Sends to the init, which is mounting meanwhile. When it failed and exited first, the send
+// fails, and its own error (already on the channel) is the one to report.
+void send_to_init(const SyncChannel& channel, const std::function<void()>& send) {
     try {
-        entry.send_v1(channel);
+        send();
     } catch (const Error&) {
         std::optional<SyncMessage> message;
         try {
@@ -192,7 +192,10 @@ LaunchedInit launch_init(const LaunchRequest& request) {
         if (init_waits_for_go) elsewhere.emplace();
         go();
         if (request.make_cgroups) request.make_cgroups();
-        send_v1_cgroups(cgroup_entry, parent_channel);
+        send_to_init(parent_channel, [&] { cgroup_entry.send_v1(parent_channel); });
+        // The init joins while the limits are written; it waits for them before pivot_root.
+        if (request.apply_resources) request.apply_resources();
+        send_to_init(parent_channel, [&] { parent_channel.send(SyncType::kResourcesApplied); });
         if (request.while_init_prepares) request.while_init_prepares(pid);
     } else {
         go();

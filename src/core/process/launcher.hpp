@@ -42,11 +42,14 @@ struct LaunchRequest {
     // The sealed exec trampoline (security/exec_trampoline.hpp) the init execs the process
     // through, inherited across the clone; -1: hako runs from a sealed binary, exec directly.
     int exec_trampoline_fd = -1;
-    // Makes the container's v1 cgroup directories and writes linux.resources, called once the
-    // init is cloned, while it mounts (runc applies resources at that point too). Then the
-    // init gets the v1 `tasks` files and joins before its first cgroup mount. Empty: nothing
-    // is left to make (the cgroup2 directory must exist before the launch in any case).
+    // Makes the container's v1 cgroup directories, called once the init is cloned, while it
+    // mounts. Then the init gets the v1 `tasks` files and joins before its first cgroup
+    // mount. Empty: nothing is left to make (they were made before the clone; the cgroup2
+    // directory must exist before the launch in any case).
     std::function<void()> make_cgroups;
+    // Writes linux.resources, once the init has its v1 cgroups (it joins while hako writes);
+    // the init waits for kResourcesApplied before pivot_root.
+    std::function<void()> apply_resources;
     // Work on the init's pid that hako would otherwise do after kReady (staging its state
     // file), called while the init mounts, when hako has nothing else to do. A throw kills
     // the init, as any launch failure does.

@@ -15,9 +15,11 @@
 //   uid/gid maps, oom_score_adj;             on the init: maps, oom_score_adj, a cgroup
 //   send kGo{pid}                   ------>  move; else it goes straight on)
 //                                           rootfs: the spec's mounts, up to the first one
-//   v1 cgroup dirs, linux.resources          of a cgroup (or all of them), then waits for
-//   kCgroupTask{fd} per v1 hierarchy ---->  its v1 cgroups: joins them, cgroupns;
-//   kCgroupsReady                   ------> the remaining mounts, devices
+//   v1 cgroup dirs (unless made before       of a cgroup (or all of them), then waits for
+//   the clone)                               its v1 cgroups: joins them, cgroupns;
+//   kCgroupTask{fd} per v1 hierarchy ---->  the remaining mounts, devices
+//   kCgroupsReady                   ------>
+//   linux.resources; kResourcesApplied -->  (waits for it before pivot_root)
 //   prestart + createRuntime hooks <-- kHooks  (only when the spec has such hooks)
 //   (runtime namespaces)  kHooksDone ------> createContainer hooks (container namespaces,
 //                                           host paths), then pivot, hostname, sysctl,
@@ -56,11 +58,13 @@ enum class SyncType : std::uint32_t {
     kHooksDone = 8,        // parent -> init: those hooks succeeded (on failure the parent
                            // kills the init instead)
     kCgroupTask = 9,       // parent -> init: fd = one v1 `tasks` file to join, text = its path
-    kCgroupsReady = 10,    // parent -> init: every kCgroupTask sent; resources are applied
+    kCgroupsReady = 10,    // parent -> init: every kCgroupTask sent
+    kResourcesApplied = 11,  // parent -> init: linux.resources written; awaited before
+                             // pivot_root, so before any hook and the process
     // New message types are appended here (and kLastSyncType moved), each documented in the
     // diagram above and in docs/ARCHITECTURE.md.
 };
-inline constexpr std::uint32_t kLastSyncType = 10;
+inline constexpr std::uint32_t kLastSyncType = 11;
 
 struct SyncMessage {
     SyncType type = SyncType::kError;
