@@ -1,5 +1,6 @@
 """Container lifecycle: create, start, run, kill, delete, list, state, and their errors."""
 
+import concurrent.futures
 import json
 import os
 import signal
@@ -152,6 +153,21 @@ class LifecycleTest(HakoTestCase):
         cid, rc, _ = self.run_in_background_until(lambda cid: self.rt.ok("kill", cid, "KILL"))
         self.assertEqual(rc, 128 + signal.SIGKILL)
         wait_for(lambda: self.rt.state(cid) is None, message="run did not delete the container")
+
+    def test_many_runs_at_once_all_succeed_and_leave_nothing(self):
+        """100 `run`s at once on 2 CPUs: each init makes its device nodes while other
+        containers' cgroups are being written, and its own limits are written while it mounts.
+        A node made while its devices cgroup went from "deny all" to the allow list failed
+        with EPERM (found by the bench's 100 parallel runs)."""
+        b = self.bundle(["true"])
+        b.write()
+        ids = [self.new_id() for _ in range(100)]
+        with concurrent.futures.ThreadPoolExecutor(max_workers=len(ids)) as pool:
+            results = list(pool.map(lambda cid: self.rt.run(cid, b), ids))
+        failed = [(p.returncode, p.stderr.strip()) for p in results if p.returncode != 0]
+        self.assertEqual([], failed)
+        self.assertEqual([], [c for c in ids if os.path.exists(os.path.join(self.rt.root, c))])
+        wait_for(lambda: not any(cgroup_dirs(c) for c in ids), message="cgroups left behind")
 
     def test_run_whose_container_another_command_deleted(self):
         # run lets go of the container's lock while the process runs; a delete --force from

@@ -174,8 +174,8 @@ CreatedContainer create_container(state::StateStore& store, const CreateOptions&
     // The cgroup2 directory now, for CLONE_INTO_CGROUP. The v1 ones now too when a helper is
     // making the network namespace, since hako would only wait for it before the clone;
     // otherwise once the init is cloned, while it mounts. The limits are written while it
-    // joins and mounts (launcher.hpp `apply_resources`); it waits for them before pivot_root,
-    // long before any user code runs. The
+    // joins and mounts (launcher.hpp `apply_resources`); it waits for them before it makes
+    // the devices, long before any user code runs. The
     // device rules are the spec's followed by runc's defaults (/dev/null, /dev/pts/*, ...).
     cgroup_manager->create_unified();
     const bool v1_before_clone = namespaces_ahead.started();

@@ -470,6 +470,7 @@ void prepare_rootfs(const RootfsPlan& plan) {
         mount_one(plan, root_fd.get(), index);
     }
     ready_cgroups();
+    if (plan.before_devices) plan.before_devices();
 
     if (!dev_is_bound_from_host(spec)) {
         create_devices(root_fd.get(), devices_to_create(spec.linux_config.devices),

@@ -58,6 +58,9 @@ struct RootfsPlan {
     // always before the devices are made: where the init joins its cgroups and enters its
     // cgroup namespace.
     std::function<void()> before_cgroups;
+    // Called after the mounts, before the devices are made: where the init waits until the
+    // parent has written the cgroup limits (a devices cgroup being rewritten refuses mknod).
+    std::function<void()> before_devices;
     // Called after the mounts and devices, just before pivot_root: the createRuntime and
     // createContainer hook point.
     std::function<void()> before_pivot;

@@ -146,15 +146,14 @@ PreparedExec set_up(const LaunchRequest& request, const NamespacePlan& plan,
         // After the join: the namespace's root is the container's cgroup.
         if (plan.new_cgroup) check_sys(::unshare(CLONE_NEWCGROUP), "unshare cgroup namespace");
     };
-    rootfs_plan.before_pivot = [&] {
-        if (request.cgroups != nullptr) {
-            const SyncMessage applied = channel.receive();
-            if (applied.type != SyncType::kResourcesApplied)
-                fail("sync channel: expected resources applied, got message {}",
-                     static_cast<int>(applied.type));
-        }
-        run_pre_pivot_hooks(request, channel, host_pid);
+    rootfs_plan.before_devices = [&] {
+        if (request.cgroups == nullptr) return;
+        const SyncMessage applied = channel.receive();
+        if (applied.type != SyncType::kResourcesApplied)
+            fail("sync channel: expected resources applied, got message {}",
+                 static_cast<int>(applied.type));
     };
+    rootfs_plan.before_pivot = [&] { run_pre_pivot_hooks(request, channel, host_pid); };
     rootfs_plan.filesystems_ahead = &filesystems_ahead;
     fs::prepare_rootfs(rootfs_plan);
     filesystems_ahead.clear();  // attached; any left unused must not reach the container

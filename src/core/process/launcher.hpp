@@ -48,7 +48,7 @@ struct LaunchRequest {
     // directory must exist before the launch in any case).
     std::function<void()> make_cgroups;
     // Writes linux.resources, once the init has its v1 cgroups (it joins while hako writes);
-    // the init waits for kResourcesApplied before pivot_root.
+    // the init waits for kResourcesApplied before it makes the devices.
     std::function<void()> apply_resources;
     // Work on the init's pid that hako would otherwise do after kReady (staging its state
     // file), called while the init mounts, when hako has nothing else to do. A throw kills

@@ -19,7 +19,7 @@
 //   the clone)                               its v1 cgroups: joins them, cgroupns;
 //   kCgroupTask{fd} per v1 hierarchy ---->  the remaining mounts, devices
 //   kCgroupsReady                   ------>
-//   linux.resources; kResourcesApplied -->  (waits for it before pivot_root)
+//   linux.resources; kResourcesApplied -->  (waits for it before making devices)
 //   prestart + createRuntime hooks <-- kHooks  (only when the spec has such hooks)
 //   (runtime namespaces)  kHooksDone ------> createContainer hooks (container namespaces,
 //                                           host paths), then pivot, hostname, sysctl,
@@ -59,8 +59,8 @@ enum class SyncType : std::uint32_t {
                            // kills the init instead)
     kCgroupTask = 9,       // parent -> init: fd = one v1 `tasks` file to join, text = its path
     kCgroupsReady = 10,    // parent -> init: every kCgroupTask sent
-    kResourcesApplied = 11,  // parent -> init: linux.resources written; awaited before
-                             // pivot_root, so before any hook and the process
+    kResourcesApplied = 11,  // parent -> init: linux.resources written; awaited before the
+                             // devices are made (and so before any hook and the process)
     // New message types are appended here (and kLastSyncType moved), each documented in the
     // diagram above and in docs/ARCHITECTURE.md.
 };
