@@ -98,14 +98,16 @@ struct PreparedExec {
     std::vector<std::string> env;
 };
 
-PreparedExec set_up_child(const ExecRequest& request, int pidfd, int join_flags,
+PreparedExec set_up_child(const ExecRequest& request, int pidfd, int join_flags, bool waits_for_go,
                           const SyncChannel& channel, std::vector<std::string>& warnings,
                           security::InitSeccomp& seccomp) {
     const spec::Spec& spec = *request.spec;
     const spec::Process& process = *spec.process;
-    const SyncMessage go = channel.receive();
-    if (go.type != SyncType::kGo)
-        fail("sync channel: expected go, got message {}", static_cast<int>(go.type));
+    if (waits_for_go) {
+        const SyncMessage go = channel.receive();
+        if (go.type != SyncType::kGo)
+            fail("sync channel: expected go, got message {}", static_cast<int>(go.type));
+    }
     seccomp = request.seccomp != nullptr ? *request.seccomp : security::InitSeccomp(spec);
     // hako's own procfs of the container's pid namespace, for the LSM label writes: the
     // container's /proc may be anything once we are inside (CVE-2019-16884). Only with labels
@@ -163,7 +165,8 @@ void report_and_exit(const SyncChannel& channel, const std::exception& error, in
 }
 
 [[noreturn]] void run_exec_child(const ExecRequest& request, int pidfd, int join_flags,
-                                 cgroups::SelfJoin& self_join, const SyncChannel& channel) noexcept {
+                                 bool waits_for_go, cgroups::SelfJoin& self_join,
+                                 const SyncChannel& channel) noexcept {
     std::vector<std::string> warnings;
     PreparedExec prepared;
     security::InitSeccomp seccomp;
@@ -179,7 +182,8 @@ void report_and_exit(const SyncChannel& channel, const std::exception& error, in
         if (request.exec_trampoline_fd >= 0) keep.push_back(request.exec_trampoline_fd);
         for (int fd = 3; fd < 3 + request.preserve_fds; ++fd) keep.push_back(fd);
         close_fds_except(keep);
-        prepared = set_up_child(request, pidfd, join_flags, channel, warnings, seccomp);
+        prepared =
+            set_up_child(request, pidfd, join_flags, waits_for_go, channel, warnings, seccomp);
         std::string joined;
         for (const auto& warning : warnings) joined += warning + "\n";
         channel.send(SyncType::kReady, 0, joined);
@@ -275,10 +279,13 @@ LaunchedExec launch_exec(const ExecRequest& request) {
     args.exit_signal = SIGCHLD;
     const pid_t pid = cgroup_entry.clone(args);
     if (pid < 0) throw_sys_error("clone3 exec process");
+    // The child needs hako's go only when hako must first move it into a cgroup it could not
+    // enter itself; otherwise it goes straight on (no round trip). Known on both sides.
+    const bool child_waits_for_go = cgroup_entry.needs_add_process();
     if (pid == 0) {
         parent_channel.close();
-        run_exec_child(request, request.init_pidfd, join_flags, cgroup_entry.self_join(),
-                       child_channel);
+        run_exec_child(request, request.init_pidfd, join_flags, child_waits_for_go,
+                       cgroup_entry.self_join(), child_channel);
     }
     LaunchedExec launched;
     launched.pid = pid;
@@ -287,8 +294,10 @@ LaunchedExec launch_exec(const ExecRequest& request) {
     child_channel.close();
     pid_namespace.restore();
 
-    cgroup_entry.add_process(pid);
-    parent_channel.send(SyncType::kGo);
+    if (child_waits_for_go) {
+        cgroup_entry.add_process(pid);
+        parent_channel.send(SyncType::kGo);
+    }
     bool ready = false;
     for (;;) {
         std::optional<SyncMessage> message = parent_channel.receive_unless_closed();

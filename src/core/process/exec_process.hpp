@@ -7,10 +7,12 @@
 //   non-dumpable; setns(pidfd, CLONE_NEWPID) for
 //   its children only, then clone3(CLONE_INTO_CGROUP) ─▶ born in the container's pid ns and
 //   and back to its own pid ns                          cgroup2 dir; non-dumpable, PDEATHSIG,
+//                                                       joins its v1 hierarchies (tasks "0"),
 //                                                       closes every fd but stdio, preserved
 //                                                       fds, the channel and the pidfd
-//   v1 cgroup.procs
-//   ─── kGo ──────────────────────────────────────────▶ setns(pidfd, USER|NS|NET|IPC|UTS|
+//   only where clone3 could not place it:
+//   cgroup.procs, then ─── kGo ──────────────────────▶ (waits for it only then)
+//                                                       setns(pidfd, USER|NS|NET|IPC|UTS|
 //                                                       CGROUP|TIME): root and cwd are now the
 //                                                       container's; pty in its devpts;
 //                       ◀── kConsole{master, name} ──── (process.terminal only)
