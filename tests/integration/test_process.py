@@ -1,8 +1,9 @@
 """The container process: cwd, env, args, user, umask, rlimits, caps, oom score, exit status."""
 
+import os
 import unittest
 
-from hakotest import KEEP_RUNNING, HakoTestCase, parse_status, proc_limits
+from hakotest import KEEP_RUNNING, HakoTestCase, hako_only, parse_status, proc_limits
 
 
 def cap_mask(*bits):
@@ -44,6 +45,27 @@ class ProcessTest(HakoTestCase):
                          "argv0", "a b", "", "c'd", "$HOME"])
         self.run_container(b)
         self.assertEqual(b.read_out("args").splitlines(), ["[a b]", "[]", "[c'd]", "[$HOME]"])
+
+    def test_home_comes_from_the_containers_passwd(self):
+        for uid, home in ((1000, "/home/app"), (4242, "/")):
+            with self.subTest(uid=uid):
+                b = self.bundle(["sh", "-c", 'echo "$HOME" > /out/home'])
+                with open(os.path.join(b.rootfs, "etc/passwd"), "a") as passwd:
+                    passwd.write("app:x:1000:1000:app:/home/app:/bin/sh\n")
+                b.set("process.user", {"uid": uid, "gid": uid})
+                self.run_container(b)
+                self.assertEqual(b.read_out("home").strip(), home)
+
+    @hako_only
+    def test_home_with_a_fifo_as_passwd_is_root_and_does_not_hang(self):
+        # The runtime reads /etc/passwd inside the container; a FIFO there with no writer
+        # must not block it (nor a device feed it).
+        b = self.bundle(["sh", "-c", 'echo "$HOME" > /out/home'])
+        passwd = os.path.join(b.rootfs, "etc/passwd")
+        os.unlink(passwd)
+        os.mkfifo(passwd)
+        self.run_container(b, timeout=20)
+        self.assertEqual(b.read_out("home").strip(), "/")
 
     def test_user_uid_gid_additional_gids(self):
         b = self.bundle()

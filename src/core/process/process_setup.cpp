@@ -1,15 +1,18 @@
 #include "process/process_setup.hpp"
 
+#include <fcntl.h>
 #include <grp.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <climits>
-#include <fstream>
 
 #include "process/executable.hpp"
 #include "sys/error.hpp"
+#include "sys/file_io.hpp"
+#include "sys/unique_fd.hpp"
 
 namespace hako::process {
 
@@ -35,11 +38,32 @@ void switch_user(const spec::User& user, bool in_user_namespace) {
               fmt::format("{}", user.uid));
 }
 
+namespace {
+
+// The container's /etc/passwd (we are inside it by now), or "" when it is missing or not a
+// regular file: a FIFO or a device there must not stall or feed the runtime.
+std::string container_passwd() {
+    const sys::UniqueFd fd(::open("/etc/passwd", O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+    struct stat st {};
+    if (!fd || ::fstat(fd.get(), &st) < 0 || !S_ISREG(st.st_mode)) return {};
+    try {
+        return sys::read_regular_file(fd.get(), "/etc/passwd");
+    } catch (const Error&) {
+        return {};
+    }
+}
+
+}  // namespace
+
 void add_home(std::vector<std::string>& env, std::uint32_t uid) {
     if (find_env(env, "HOME") != nullptr) return;
     std::string home = "/";
-    std::ifstream passwd("/etc/passwd");
-    for (std::string line; std::getline(passwd, line);) {
+    const std::string passwd = container_passwd();
+    for (std::size_t line_start = 0; line_start < passwd.size();) {
+        std::size_t line_end = passwd.find('\n', line_start);
+        if (line_end == std::string::npos) line_end = passwd.size();
+        const std::string line = passwd.substr(line_start, line_end - line_start);
+        line_start = line_end + 1;
         std::vector<std::string> fields;
         std::size_t start = 0;
         for (std::size_t colon; (colon = line.find(':', start)) != std::string::npos;

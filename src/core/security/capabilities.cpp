@@ -4,7 +4,6 @@
 #include <sys/prctl.h>
 
 #include <algorithm>
-#include <fstream>
 #include <memory>
 
 #include "sys/error.hpp"
@@ -12,11 +11,11 @@
 namespace hako::security {
 namespace {
 
+// The kernel's highest capability, as libcap probed it with PR_CAPBSET_READ when hako started
+// (the same number as /proc/sys/kernel/cap_last_cap, which would cost a file read, and in a
+// fresh process the first use of iostreams).
 int last_capability() {
-    std::ifstream file("/proc/sys/kernel/cap_last_cap");
-    int last = CAP_LAST_CAP;
-    if (file) file >> last;
-    return last;
+    return static_cast<int>(cap_max_bits()) - 1;
 }
 
 std::vector<int> resolve_set(const std::vector<std::string>& names, const char* field,

@@ -21,7 +21,7 @@ namespace hako::security {
 // CVE-2022-29162).
 class Capabilities {
 public:
-    // last_cap: the kernel's highest capability number; -1 reads cap_last_cap.
+    // last_cap: the kernel's highest capability number; -1 asks libcap (cap_max_bits).
     static Capabilities resolve(const spec::Capabilities& names, std::vector<std::string>& warnings,
                                 int last_cap = -1);
 
