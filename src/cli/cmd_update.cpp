@@ -1,16 +1,15 @@
 // hako update: runc's flags (or a LinuxResources document with -r, as containerd and Podman
 // send it) become a Resources change for container::update.
+#include <unistd.h>
+
 #include <charconv>
-#include <fstream>
-#include <iostream>
-#include <iterator>
 #include <limits>
-#include <sstream>
 
 #include "cgroups/conversions.hpp"
 #include "command.hpp"
 #include "container/lifecycle.hpp"
 #include "sys/error.hpp"
+#include "sys/file_io.hpp"
 
 namespace hako::cli {
 namespace {
@@ -29,14 +28,8 @@ T parse_number(const std::string& text, const std::string& option) {
 }
 
 std::string read_resources(const std::string& source) {
-    if (source == "-") {
-        return std::string(std::istreambuf_iterator<char>(std::cin), {});
-    }
-    std::ifstream in(source);
-    if (!in) throw_sys_error("open", source);
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
+    if (source == "-") return sys::read_all(STDIN_FILENO, "standard input");
+    return sys::read_file(source);
 }
 
 // The value flags, by runc's names; each is only used when given.

@@ -1,7 +1,7 @@
 #pragma once
 // What every command file shares: the global options and the one action the parsed command
 // line selected. Each cmd_<name>.cpp registers its subcommand and sets the action.
-#include <CLI/CLI.hpp>
+#include "cli11.hpp"
 
 #include <functional>
 #include <string>

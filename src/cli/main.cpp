@@ -1,6 +1,6 @@
 // hako: the command line. Global flags come before the command, as with runc; each command
 // lives in its own cmd_<name>.cpp.
-#include <CLI/CLI.hpp>
+#include "cli11.hpp"
 
 #include <algorithm>
 #include <array>
@@ -158,6 +158,7 @@ int main(int argc, char** argv) {
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
+        const std::ios_base::Init standard_streams;  // CLI11 prints help to std::cout (cli11.hpp)
         return app.exit(e);
     } catch (const CLI::ParseError& e) {
         // One line, like every other error of hako (an unknown command lands here too).
