@@ -2,6 +2,9 @@
 #include <array>
 #include <cstdio>
 #include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+#include <vector>
 
 #include "command.hpp"
 #include "container/lifecycle.hpp"
@@ -9,41 +12,57 @@
 namespace hako::cli {
 namespace {
 
-// Columns as runc's tabwriter lays them out: at least 12 wide, one space of padding. Widths
-// come from the entries themselves, so the table is written once, without a copy of every
-// cell (a thousand containers).
-void print_table(const std::vector<container::ListEntry>& entries) {
-    constexpr std::array<std::string_view, 6> kHeader{"ID",      "PID",     "STATUS",
-                                                      "BUNDLE",  "CREATED", "OWNER"};
-    auto cells = [](const container::ListEntry& entry, const std::string& pid) {
-        const std::string& owner = entry.owner;
-        return std::array<std::string_view, 6>{
-            entry.id, pid, state::status_name(entry.status), entry.bundle,
-            entry.created, owner.empty() ? std::string_view("root") : owner};
-    };
-    auto pid_of = [](const container::ListEntry& entry) {
-        return std::to_string(entry.status == state::Status::stopped ? 0 : entry.pid);
-    };
-    std::array<std::size_t, 6> widths{};
-    auto widen = [&widths](const std::array<std::string_view, 6>& row) {
-        for (std::size_t i = 0; i < row.size(); ++i)
-            widths[i] = std::max({widths[i], row[i].size() + 1, std::size_t{12}});
-    };
-    widen(kHeader);
-    for (const auto& entry : entries) widen(cells(entry, pid_of(entry)));
-    std::string line;  // one row at a time through stdio's buffer
-    auto print_row = [&line, &widths](const std::array<std::string_view, 6>& row) {
-        line.clear();
-        for (std::size_t i = 0; i < row.size(); ++i) {
-            line += row[i];
-            if (i + 1 < row.size()) line.append(widths[i] - row[i].size(), ' ');
+constexpr std::size_t kColumns = 6;
+using Cells = std::array<std::string_view, kColumns>;
+
+// Columns as runc's tabwriter lays them out: at least 12 wide, one space of padding. The
+// widths are known only once every container is read, so each row is kept meanwhile as one
+// string, its cells separated by NUL (which neither an id nor a path can hold): a thousand
+// containers cost a thousand small strings, not a thousand listings.
+class Table {
+public:
+    Table() { add(kHeader); }
+
+    void add(const container::ListEntry& entry) {
+        const std::string pid =
+            std::to_string(entry.status == state::Status::stopped ? 0 : entry.pid);
+        add({entry.id, pid, state::status_name(entry.status), entry.bundle, entry.created,
+             entry.owner.empty() ? std::string_view("root") : std::string_view(entry.owner)});
+    }
+
+    void print() const {
+        std::string line;  // one row at a time through stdio's buffer
+        for (const auto& row : rows_) {
+            line.clear();
+            std::size_t column = 0;
+            for (std::size_t start = 0;; ++column) {
+                const std::size_t end = std::min(row.find('\0', start), row.size());
+                line.append(row, start, end - start);
+                if (end == row.size()) break;
+                line.append(widths_[column] - (end - start), ' ');
+                start = end + 1;
+            }
+            line += '\n';
+            std::fwrite(line.data(), 1, line.size(), stdout);
         }
-        line += '\n';
-        std::fwrite(line.data(), 1, line.size(), stdout);
-    };
-    print_row(kHeader);
-    for (const auto& entry : entries) print_row(cells(entry, pid_of(entry)));
-}
+    }
+
+private:
+    static constexpr Cells kHeader{"ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"};
+
+    void add(const Cells& cells) {
+        std::string row;
+        for (std::size_t i = 0; i < kColumns; ++i) {
+            widths_[i] = std::max({widths_[i], cells[i].size() + 1, std::size_t{12}});
+            if (i > 0) row += '\0';
+            row += cells[i];
+        }
+        rows_.push_back(std::move(row));
+    }
+
+    std::vector<std::string> rows_;
+    std::array<std::size_t, kColumns> widths_{};
+};
 
 }  // namespace
 
@@ -61,17 +80,25 @@ void add_list_command(CLI::App& app, CommandContext& context) {
     command->callback([&context, args] {
         context.action = [args](CommandContext& ctx) {
             state::StateStore store(ctx.globals.root);
-            const auto entries = container::list(store);
             if (args->quiet) {
-                for (const auto& entry : entries) std::printf("%s\n", entry.id.c_str());
+                container::list(store, [](const container::ListEntry& entry) {
+                    std::printf("%s\n", entry.id.c_str());
+                });
             } else if (args->format == "json") {
-                nlohmann::ordered_json array = nlohmann::ordered_json::array();
-                for (const auto& entry : entries)
-                    array.push_back(
-                        nlohmann::ordered_json::parse(entry.oci_json()));
-                std::printf("%s\n", array.dump().c_str());
+                // One compact array, written as the containers are read.
+                const char* separator = "[";
+                container::list(store, [&separator](const container::ListEntry& entry) {
+                    const std::string json =
+                        nlohmann::ordered_json::parse(entry.oci_json()).dump();
+                    std::printf("%s%s", separator, json.c_str());
+                    separator = ",";
+                });
+                std::printf("%s]\n", *separator == '[' ? "[" : "");
             } else {
-                print_table(entries);
+                Table table;
+                container::list(store,
+                                [&table](const container::ListEntry& entry) { table.add(entry); });
+                table.print();
             }
             return 0;
         };

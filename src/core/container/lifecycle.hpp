@@ -106,8 +106,7 @@ std::vector<std::string> update(state::StateStore& store, const std::string& id,
 // The runtime-spec state document.
 std::string state_json(state::StateStore& store, const std::string& id);
 
-// One listed container: the fields of its state document and nothing more (a thousand
-// containers' full states would be most of list's memory).
+// One listed container: the fields of its state document and nothing more.
 struct ListEntry {
     std::string oci_version;
     std::string id;
@@ -122,7 +121,10 @@ struct ListEntry {
     // As `state` prints it.
     [[nodiscard]] std::string oci_json() const;
 };
-std::vector<ListEntry> list(state::StateStore& store);
+// Visits every container under the store's root, in id order. One entry exists at a time: a
+// thousand containers' listings held at once were most of `list`'s memory, and made its peak
+// RSS exceed crun's.
+void list(state::StateStore& store, const std::function<void(const ListEntry&)>& visit);
 
 // Freezes every process of a running or created container ("container not running"
 // otherwise); `state` then says "paused".

@@ -2,6 +2,7 @@
 #include <signal.h>
 #include <time.h>
 
+#include <functional>
 #include <optional>
 
 #include "cgroups/manager.hpp"
@@ -175,15 +176,13 @@ std::string ListEntry::oci_json() const {
     return state::to_oci_json(state, status);
 }
 
-std::vector<ListEntry> list(state::StateStore& store) {
-    std::vector<ListEntry> entries;
+void list(state::StateStore& store, const std::function<void(const ListEntry&)>& visit) {
     const std::vector<std::string> ids = store.list_ids();
-    if (ids.empty()) return entries;
-    entries.reserve(ids.size());
     // The states are read without their saved cgroup hierarchies (most of the parsing), so
     // the freezer is found through the host's layout, read once for all of them.
     std::optional<cgroups::Layout> host_layout;
     for (const auto& id : ids) {
+        std::optional<ListEntry> entry;
         try {
             const state::ContainerDir dir = store.open_for_reading(id);
             auto state = dir.try_load_for_listing();
@@ -192,15 +191,16 @@ std::vector<ListEntry> list(state::StateStore& store) {
                 host_layout = cgroups::detect_layout();
             const state::Status status =
                 dir.current_status(*state, host_layout ? &*host_layout : nullptr);
-            entries.push_back({std::move(state->oci_version), std::move(state->id), state->pid,
-                               status, std::move(state->bundle), std::move(state->rootfs),
-                               std::move(state->created), std::move(state->owner),
-                               std::move(state->annotations)});
+            entry = ListEntry{std::move(state->oci_version), std::move(state->id), state->pid,
+                              status, std::move(state->bundle), std::move(state->rootfs),
+                              std::move(state->created), std::move(state->owner),
+                              std::move(state->annotations)};
         } catch (const Error&) {
             // Deleted between listing and opening: not a container any more.
+            continue;
         }
+        visit(*entry);
     }
-    return entries;
 }
 
 }  // namespace hako::container
