@@ -151,6 +151,19 @@ class RootfsTest(HakoTestCase):
         with open(os.path.join(b.rootfs, "x")) as f:
             self.assertEqual(f.read(), "hi\n")
 
+    def test_tmpfs_without_mode_takes_the_mode_of_the_directory_it_covers(self):
+        # As runc: the directory's mode when the rootfs has it, the kernel's 1777 when the
+        # runtime made the mount point; an explicit mode= is covered by test_tmpfs_options.
+        b = self.bundle()
+        os.makedirs(os.path.join(b.rootfs, "srv", "data"))
+        os.chmod(os.path.join(b.rootfs, "srv", "data"), 0o710)
+        b.add_mount("/srv/data", "tmpfs", "tmpfs", ["nosuid", "size=1m"])
+        b.add_mount("/srv/fresh", "tmpfs", "tmpfs", ["nosuid", "size=1m"])
+        rows = self.mounts_inside(b, "stat -c %a /srv/data /srv/fresh > /out/modes; ")
+        self.assertMount(rows, "/srv/data", "tmpfs")
+        self.assertMount(rows, "/srv/fresh", "tmpfs")
+        self.assertEqual(b.read_out("modes").split(), ["710", "1777"])
+
     def test_mount_target_created_when_missing(self):
         b = self.bundle(copy_rootfs=True)
         self.assertFalse(os.path.exists(os.path.join(b.rootfs, "new")))

@@ -39,7 +39,8 @@ TEST(FilesystemsAhead, OnlyNewFilesystemsThatDependOnNothingElse) {
         {"/sys", "sysfs", "sysfs", {"ro"}},                      // yes
         {"/dev/mqueue", "mqueue", "mqueue", {}},                 // yes
         {"/sys/fs/cgroup", "cgroup", "cgroup", {}},              // needs the cgroups
-        {"/bad", "tmpfs", "tmpfs", {"idmap"}},                   // refused: the init says so
+        {"/bad", "tmpfs", "tmpfs", {"idmap", "mode=755"}},       // refused: the init says so
+        {"/home", "tmpfs", "tmpfs", {"nosuid"}},                 // mode of the covered dir
     });
     const auto filesystems = filesystems_to_make_ahead(spec);
     EXPECT_EQ(indexes(filesystems), (std::vector<std::size_t>{1, 2, 6, 7}));
@@ -51,7 +52,7 @@ TEST(FilesystemsAhead, MadeAsDetachedMountsAndFailuresLeftToTheInit) {
     if (::geteuid() != 0) GTEST_SKIP() << "needs root";
     auto filesystems = filesystems_to_make_ahead(with_mounts({
         {"/dev", "tmpfs", "tmpfs", {"mode=755", "size=64k"}},
-        {"/a", "tmpfs", "tmpfs", {"size=not-a-size"}},
+        {"/a", "tmpfs", "tmpfs", {"mode=700", "size=not-a-size"}},
         {"/sys", "sysfs", "sysfs", {"ro"}},
     }));
     ASSERT_EQ(filesystems.size(), 3u);

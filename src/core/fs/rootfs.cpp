@@ -138,8 +138,29 @@ sys::UniqueFd make_copied_up_tmpfs(int target_fd, const std::string& source,
     return fs;
 }
 
-void mount_filesystem(int root_fd, const spec::Mount& mount, const MountOptions& options,
+bool has_fs_param(const MountOptions& options, std::string_view key) {
+    return std::any_of(options.fs_params.begin(), options.fs_params.end(),
+                       [&](const auto& param) { return param.first == key; });
+}
+
+// A tmpfs without "mode=" over a directory the rootfs already has takes that directory's
+// mode, as with runc (1.2 passes it as the first mount option, so a "mode=" of the spec
+// still wins); over a directory made for it, the kernel's 1777.
+MountOptions with_covered_directory_mode(int root_fd, const spec::Mount& mount,
+                                         MountOptions options) {
+    if (mount.type != "tmpfs" || has_fs_param(options, "mode")) return options;
+    const sys::UniqueFd existing =
+        open_in_root_if_exists(root_fd, mount.destination, O_PATH | O_DIRECTORY);
+    struct stat st {};
+    if (!existing || ::fstat(existing.get(), &st) < 0) return options;
+    options.fs_params.emplace_back("mode", fmt::format("{:o}", st.st_mode & 07777));
+    return options;
+}
+
+void mount_filesystem(int root_fd, const spec::Mount& mount, const MountOptions& given_options,
                       sys::UniqueFd made_ahead = {}) {
+    const MountOptions options =
+        made_ahead ? given_options : with_covered_directory_mode(root_fd, mount, given_options);
     const sys::UniqueFd target = mount.type == "proc" || mount.type == "sysfs"
                                      ? plain_directory_target(root_fd, mount.destination)
                                      : mkdir_all_in_root(root_fd, mount.destination);
@@ -423,6 +444,8 @@ std::vector<FilesystemAhead> filesystems_to_make_ahead(const spec::Spec& spec) {
             continue;  // the init reports it, as for any mount
         }
         if (options.bind || options.copy_up || options.propagation != 0) continue;
+        // Its mode comes from the directory it covers, known only inside the rootfs.
+        if (mount.type == "tmpfs" && !has_fs_param(options, "mode")) continue;
         filesystems.push_back({index, mount.type, mount.source.empty() ? mount.type : mount.source,
                                std::move(options), {}});
     }
