@@ -26,8 +26,8 @@ sys::UniqueFd open_in_root(int root_fd, std::string_view path, int flags,
                            Resolver resolver = Resolver::automatic);
 
 // Like open_in_root, but a path that does not exist (ENOENT) gives an invalid fd instead of an
-// error, for optional paths such as linux.maskedPaths: in the static binary the first
-// exception a process throws costs the unwinder a sort of every frame description (~0.8 ms).
+// error, for optional paths such as linux.maskedPaths, whose absence is expected rather than
+// exceptional.
 sys::UniqueFd open_in_root_if_exists(int root_fd, std::string_view path, int flags,
                                      Resolver resolver = Resolver::automatic);
 
