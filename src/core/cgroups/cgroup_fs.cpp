@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "sys/error.hpp"
+#include "sys/text.hpp"
 #include "sys/unique_fd.hpp"
 
 namespace hako::cgroups::detail {
@@ -96,17 +97,8 @@ void write_file(const std::string& path, std::string_view text) {
 }
 
 std::vector<std::string> split_words(std::string_view text) {
-    std::vector<std::string> words;
-    std::size_t pos = 0;
-    while (pos < text.size()) {
-        std::size_t start = text.find_first_not_of(" \t\n", pos);
-        if (start == std::string_view::npos) break;
-        std::size_t end = text.find_first_of(" \t\n", start);
-        if (end == std::string_view::npos) end = text.size();
-        words.emplace_back(text.substr(start, end - start));
-        pos = end;
-    }
-    return words;
+    const std::vector<std::string_view> views = sys::words(text);
+    return {views.begin(), views.end()};
 }
 
 std::vector<std::string> make_dirs(const std::string& mount_point, const std::string& rel) {

@@ -8,6 +8,7 @@
 #include "cgroups/cgroup_fs.hpp"
 #include "sys/error.hpp"
 #include "sys/mountinfo.hpp"
+#include "sys/text.hpp"
 
 namespace hako::cgroups {
 
@@ -22,17 +23,6 @@ constexpr std::array<std::string_view, 15> kV1Controllers = {
 bool is_controller_option(std::string_view option) {
     return option.starts_with("name=") ||
            std::find(kV1Controllers.begin(), kV1Controllers.end(), option) != kV1Controllers.end();
-}
-
-std::vector<std::string_view> split(std::string_view text, char separator) {
-    std::vector<std::string_view> parts;
-    std::size_t start = 0;
-    for (;;) {
-        std::size_t end = text.find(separator, start);
-        parts.push_back(text.substr(start, end == std::string_view::npos ? end : end - start));
-        if (end == std::string_view::npos) return parts;
-        start = end + 1;
-    }
 }
 
 }  // namespace
@@ -90,7 +80,7 @@ Layout parse_layout(std::string_view mountinfo, bool read_controllers) {
             if (!unified) unified = std::move(hierarchy);
             continue;
         }
-        for (std::string_view option : split(entry.super_options, ',')) {
+        for (std::string_view option : sys::split(entry.super_options, ',')) {
             if (is_controller_option(option)) hierarchy.controllers.emplace_back(option);
         }
         if (!hierarchy.controllers.empty()) hierarchies.push_back(std::move(hierarchy));
@@ -115,7 +105,7 @@ Layout detect_layout() {
 
 std::string own_cgroup_path(std::string_view proc_self_cgroup, const Hierarchy& hierarchy) {
     std::set<std::string_view> wanted(hierarchy.controllers.begin(), hierarchy.controllers.end());
-    for (std::string_view line : split(proc_self_cgroup, '\n')) {
+    for (std::string_view line : sys::split(proc_self_cgroup, '\n')) {
         // id:controllers:path, where the path itself may contain ':'.
         std::size_t first = line.find(':');
         if (first == std::string_view::npos) continue;
@@ -128,7 +118,7 @@ std::string own_cgroup_path(std::string_view proc_self_cgroup, const Hierarchy& 
         if (hierarchy.unified) {
             match = id == "0" && controllers.empty();
         } else if (id != "0" && !controllers.empty()) {
-            std::vector<std::string_view> listed = split(controllers, ',');
+            std::vector<std::string_view> listed = sys::split(controllers, ',');
             match = std::set<std::string_view>(listed.begin(), listed.end()) == wanted;
         }
         if (match) return std::string(path);

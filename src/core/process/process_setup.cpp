@@ -12,6 +12,7 @@
 #include "process/executable.hpp"
 #include "sys/error.hpp"
 #include "sys/file_io.hpp"
+#include "sys/text.hpp"
 #include "sys/unique_fd.hpp"
 
 namespace hako::process {
@@ -59,18 +60,10 @@ void add_home(std::vector<std::string>& env, std::uint32_t uid) {
     if (find_env(env, "HOME") != nullptr) return;
     std::string home = "/";
     const std::string passwd = container_passwd();
-    for (std::size_t line_start = 0; line_start < passwd.size();) {
-        std::size_t line_end = passwd.find('\n', line_start);
-        if (line_end == std::string::npos) line_end = passwd.size();
-        const std::string line = passwd.substr(line_start, line_end - line_start);
-        line_start = line_end + 1;
-        std::vector<std::string> fields;
-        std::size_t start = 0;
-        for (std::size_t colon; (colon = line.find(':', start)) != std::string::npos;
-             start = colon + 1)
-            fields.push_back(line.substr(start, colon - start));
-        fields.push_back(line.substr(start));
-        if (fields.size() >= 6 && fields[2] == std::to_string(uid)) {
+    const std::string wanted = std::to_string(uid);
+    for (std::string_view line : sys::split(passwd, '\n')) {
+        const std::vector<std::string_view> fields = sys::split(line, ':');
+        if (fields.size() >= 6 && fields[2] == wanted) {
             home = fields[5];
             break;
         }

@@ -4,6 +4,7 @@
 
 #include "sys/error.hpp"
 #include "sys/file_io.hpp"
+#include "sys/text.hpp"
 
 namespace hako::sys {
 
@@ -31,62 +32,27 @@ std::string unescape_mountinfo(std::string_view text) {
     return out;
 }
 
-namespace {
-
-// The next field of line from pos on: fields are separated by blanks (mountinfo escapes any
-// blank inside a field as \040 or \011); empty at the end of the line.
-std::string_view next_field(std::string_view line, std::size_t& pos) {
-    const auto blank = [](char c) { return c == ' ' || c == '\t'; };
-    while (pos < line.size() && blank(line[pos])) ++pos;
-    const std::size_t start = pos;
-    while (pos < line.size() && !blank(line[pos])) ++pos;
-    return line.substr(start, pos - start);
-}
-
-}  // namespace
-
 // Plain string_view splitting: an istringstream per line costs hako's cold start the whole
 // locale machinery of iostreams, and this runs on every create.
 std::vector<MountInfoEntry> parse_mountinfo(std::string_view text) {
     std::vector<MountInfoEntry> entries;
-    for (std::size_t line_start = 0; line_start < text.size();) {
-        std::size_t line_end = text.find('\n', line_start);
-        if (line_end == std::string_view::npos) line_end = text.size();
-        const std::string_view line = text.substr(line_start, line_end - line_start);
-        line_start = line_end + 1;
-
+    for (std::string_view line : split(text, '\n')) {
         // id parent major:minor root mount_point options [optional...] - fstype source super
-        std::size_t pos = 0;
-        std::string_view fixed[6];
-        bool complete = true;
-        for (auto& field : fixed) {
-            field = next_field(line, pos);
-            if (field.empty()) complete = false;
-        }
-        if (!complete) continue;
+        const std::vector<std::string_view> fields = words(line);
+        const auto separator = std::find(fields.begin() + std::min<std::size_t>(fields.size(), 6),
+                                         fields.end(), "-");
+        if (fields.size() < 6 || fields.end() - separator < 4) continue;
         MountInfoEntry entry;
-        entry.id = fixed[0];
-        entry.parent_id = fixed[1];
-        entry.device = fixed[2];
-        entry.options = fixed[5];
-        bool separator = false;
-        for (std::string_view field; !(field = next_field(line, pos)).empty();) {
-            if (field == "-") {
-                separator = true;
-                break;
-            }
-            entry.optional_fields.emplace_back(field);
-        }
-        if (!separator) continue;
-        const std::string_view fs_type = next_field(line, pos);
-        const std::string_view source = next_field(line, pos);
-        const std::string_view super_options = next_field(line, pos);
-        if (super_options.empty()) continue;
-        entry.fs_type = fs_type;
-        entry.source = source;
-        entry.super_options = super_options;
-        entry.root = unescape_mountinfo(fixed[3]);
-        entry.mount_point = unescape_mountinfo(fixed[4]);
+        entry.id = fields[0];
+        entry.parent_id = fields[1];
+        entry.device = fields[2];
+        entry.root = unescape_mountinfo(fields[3]);
+        entry.mount_point = unescape_mountinfo(fields[4]);
+        entry.options = fields[5];
+        entry.optional_fields.assign(fields.begin() + 6, separator);
+        entry.fs_type = separator[1];
+        entry.source = separator[2];
+        entry.super_options = separator[3];
         entries.push_back(std::move(entry));
     }
     return entries;
