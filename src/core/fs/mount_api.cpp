@@ -75,31 +75,65 @@ void setattr(int mount_fd, bool recursive, mount_attr& attr, std::string_view st
 
 }  // namespace
 
+namespace {
+
+// Where making a filesystem mount stopped.
+enum class FsStep { open, source, option, create, mount };
+
+// fsopen, fsconfig of the source and of each option, CMD_CREATE and fsmount, in raw system
+// calls only (it also runs on the helper thread, sys/helper_thread.hpp). The mount fd, or an
+// invalid one with errno set and step telling where it stopped (option: the index of the
+// refused one); context is the fs context, whose log says why the kernel refused.
+sys::UniqueFd fsmount_steps(const std::string& type, const std::string& source,
+                            const MountOptions& options, sys::UniqueFd& context, FsStep& step,
+                            std::size_t& option) noexcept {
+    step = FsStep::open;
+    context.reset(::fsopen(type.c_str(), FSOPEN_CLOEXEC));
+    if (!context) return {};
+    step = FsStep::source;
+    if (!source.empty() &&
+        ::fsconfig(context.get(), FSCONFIG_SET_STRING, "source", source.c_str(), 0) < 0)
+        return {};
+    step = FsStep::option;
+    for (option = 0; option < options.fs_params.size(); ++option) {
+        const auto& [key, value] = options.fs_params[option];
+        const int rc = value.empty()
+                           ? ::fsconfig(context.get(), FSCONFIG_SET_FLAG, key.c_str(), nullptr, 0)
+                           : ::fsconfig(context.get(), FSCONFIG_SET_STRING, key.c_str(),
+                                        value.c_str(), 0);
+        if (rc < 0) return {};
+    }
+    step = FsStep::create;
+    if (::fsconfig(context.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) < 0) return {};
+    step = FsStep::mount;
+    return sys::UniqueFd(::fsmount(context.get(), FSMOUNT_CLOEXEC,
+                                   static_cast<unsigned>(options.attr_set & kFsmountAttrs)));
+}
+
+}  // namespace
+
 sys::UniqueFd make_filesystem_mount(const std::string& type, const std::string& source,
                                     const MountOptions& options) {
-    const sys::UniqueFd fs(::fsopen(type.c_str(), FSOPEN_CLOEXEC));
-    if (!fs) throw_sys_error("mount", type);
-    if (!source.empty() &&
-        ::fsconfig(fs.get(), FSCONFIG_SET_STRING, "source", source.c_str(), 0) < 0) {
-        fail_fs(fs.get(), type, fmt::format(" (source \"{}\")", source), errno);
-    }
-    for (const auto& [key, value] : options.fs_params) {
-        const int rc = value.empty()
-                           ? ::fsconfig(fs.get(), FSCONFIG_SET_FLAG, key.c_str(), nullptr, 0)
-                           : ::fsconfig(fs.get(), FSCONFIG_SET_STRING, key.c_str(),
-                                        value.c_str(), 0);
-        if (rc < 0) {
-            const std::string option = value.empty() ? key : key + "=" + value;
-            fail_fs(fs.get(), type, fmt::format(" (option \"{}\")", option), errno);
+    sys::UniqueFd context;
+    FsStep step = FsStep::open;
+    std::size_t option = 0;
+    sys::UniqueFd mount_fd = fsmount_steps(type, source, options, context, step, option);
+    if (!mount_fd) {
+        const int err = errno;
+        const std::string quoted_source =
+            source.empty() ? "" : fmt::format(" (source \"{}\")", source);
+        switch (step) {
+            case FsStep::open: throw_sys_error("mount", type, err);
+            case FsStep::source: fail_fs(context.get(), type, quoted_source, err);
+            case FsStep::option: {
+                const auto& [key, value] = options.fs_params[option];
+                const std::string text = value.empty() ? key : key + "=" + value;
+                fail_fs(context.get(), type, fmt::format(" (option \"{}\")", text), err);
+            }
+            case FsStep::create: fail_fs(context.get(), type, quoted_source, err);
+            case FsStep::mount: fail_fs(context.get(), type, " (mount attributes)", err);
         }
     }
-    if (::fsconfig(fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) < 0) {
-        fail_fs(fs.get(), type, source.empty() ? "" : fmt::format(" (source \"{}\")", source),
-                errno);
-    }
-    sys::UniqueFd mount_fd(::fsmount(fs.get(), FSMOUNT_CLOEXEC,
-                                     static_cast<unsigned>(options.attr_set & kFsmountAttrs)));
-    if (!mount_fd) fail_fs(fs.get(), type, " (mount attributes)", errno);
     if (options.propagation != 0) {
         set_propagation(mount_fd.get(), options.propagation, options.recursive_propagation);
     }
@@ -112,21 +146,10 @@ int try_make_filesystem_mount(const std::string& type, const std::string& source
         errno = EINVAL;
         return -1;
     }
-    const sys::UniqueFd fs(::fsopen(type.c_str(), FSOPEN_CLOEXEC));
-    if (!fs) return -1;
-    if (!source.empty() &&
-        ::fsconfig(fs.get(), FSCONFIG_SET_STRING, "source", source.c_str(), 0) < 0)
-        return -1;
-    for (const auto& [key, value] : options.fs_params) {
-        const int rc = value.empty()
-                           ? ::fsconfig(fs.get(), FSCONFIG_SET_FLAG, key.c_str(), nullptr, 0)
-                           : ::fsconfig(fs.get(), FSCONFIG_SET_STRING, key.c_str(),
-                                        value.c_str(), 0);
-        if (rc < 0) return -1;
-    }
-    if (::fsconfig(fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) < 0) return -1;
-    return ::fsmount(fs.get(), FSMOUNT_CLOEXEC,
-                     static_cast<unsigned>(options.attr_set & kFsmountAttrs));
+    sys::UniqueFd context;
+    FsStep step = FsStep::open;
+    std::size_t option = 0;
+    return fsmount_steps(type, source, options, context, step, option).release();
 }
 
 sys::UniqueFd clone_mount_tree(int source_fd, bool recursive) {

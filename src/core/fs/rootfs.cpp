@@ -143,27 +143,27 @@ bool has_fs_param(const MountOptions& options, std::string_view key) {
                        [&](const auto& param) { return param.first == key; });
 }
 
-// A tmpfs without "mode=" over a directory the rootfs already has takes that directory's
-// mode, as with runc (1.2 passes it as the first mount option, so a "mode=" of the spec
-// still wins); over a directory made for it, the kernel's 1777.
-MountOptions with_covered_directory_mode(int root_fd, const spec::Mount& mount,
-                                         MountOptions options) {
-    if (mount.type != "tmpfs" || has_fs_param(options, "mode")) return options;
-    const sys::UniqueFd existing =
+// The mount point of a new filesystem, made when missing. A tmpfs without "mode=" over a
+// directory the rootfs already has takes that directory's mode, as with runc (1.2 passes it
+// as the first mount option, so a "mode=" of the spec still wins); over a directory made for
+// it, the kernel's 1777.
+sys::UniqueFd filesystem_target(int root_fd, const spec::Mount& mount, MountOptions& options) {
+    if (mount.type == "proc" || mount.type == "sysfs")
+        return plain_directory_target(root_fd, mount.destination);
+    if (mount.type != "tmpfs" || has_fs_param(options, "mode"))
+        return mkdir_all_in_root(root_fd, mount.destination);
+    sys::UniqueFd existing =
         open_in_root_if_exists(root_fd, mount.destination, O_PATH | O_DIRECTORY);
+    if (!existing) return mkdir_all_in_root(root_fd, mount.destination);
     struct stat st {};
-    if (!existing || ::fstat(existing.get(), &st) < 0) return options;
+    check_sys(::fstat(existing.get(), &st), "stat", mount.destination);
     options.fs_params.emplace_back("mode", fmt::format("{:o}", st.st_mode & 07777));
-    return options;
+    return existing;
 }
 
-void mount_filesystem(int root_fd, const spec::Mount& mount, const MountOptions& given_options,
+void mount_filesystem(int root_fd, const spec::Mount& mount, MountOptions options,
                       sys::UniqueFd made_ahead = {}) {
-    const MountOptions options =
-        made_ahead ? given_options : with_covered_directory_mode(root_fd, mount, given_options);
-    const sys::UniqueFd target = mount.type == "proc" || mount.type == "sysfs"
-                                     ? plain_directory_target(root_fd, mount.destination)
-                                     : mkdir_all_in_root(root_fd, mount.destination);
+    const sys::UniqueFd target = filesystem_target(root_fd, mount, options);
     check_proc_destination(mount, false, target.get(), false);
     const std::string source = mount.source.empty() ? mount.type : mount.source;
     const sys::UniqueFd fs =

@@ -112,10 +112,7 @@ PreparedExec set_up(const LaunchRequest& request, const NamespacePlan& plan,
     pid_t host_pid = 0;
     if (waits_for_go) {
         channel.send(SyncType::kNamespacesReady);
-        const SyncMessage go = channel.receive();
-        if (go.type != SyncType::kGo)
-            fail("sync channel: expected go, got message {}", static_cast<int>(go.type));
-        host_pid = host_pid_from_go(go);
+        host_pid = host_pid_from_go(channel.receive(SyncType::kGo));
     } else {
         host_pid = host_pid_from_host_procfs(request);
     }
@@ -147,11 +144,7 @@ PreparedExec set_up(const LaunchRequest& request, const NamespacePlan& plan,
         if (plan.new_cgroup) check_sys(::unshare(CLONE_NEWCGROUP), "unshare cgroup namespace");
     };
     rootfs_plan.before_devices = [&] {
-        if (request.cgroups == nullptr) return;
-        const SyncMessage applied = channel.receive();
-        if (applied.type != SyncType::kResourcesApplied)
-            fail("sync channel: expected resources applied, got message {}",
-                 static_cast<int>(applied.type));
+        if (request.cgroups != nullptr) channel.receive(SyncType::kResourcesApplied);
     };
     rootfs_plan.before_pivot = [&] { run_pre_pivot_hooks(request, channel, host_pid); };
     rootfs_plan.filesystems_ahead = &filesystems_ahead;

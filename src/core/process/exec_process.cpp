@@ -110,11 +110,7 @@ PreparedExec set_up_child(const ExecRequest& request, int pidfd, int join_flags,
                           security::InitSeccomp& seccomp) {
     const spec::Spec& spec = *request.spec;
     const spec::Process& process = *spec.process;
-    if (waits_for_go) {
-        const SyncMessage go = channel.receive();
-        if (go.type != SyncType::kGo)
-            fail("sync channel: expected go, got message {}", static_cast<int>(go.type));
-    }
+    if (waits_for_go) channel.receive(SyncType::kGo);
     seccomp = request.seccomp != nullptr ? *request.seccomp : security::InitSeccomp(spec);
     // hako's own procfs of the container's pid namespace, for the LSM label writes: the
     // container's /proc may be anything once we are inside (CVE-2019-16884). Only with labels

@@ -85,14 +85,6 @@ void write_oom_score_adj(pid_t pid, int value) {
         throw_sys_error(fmt::format("process.oomScoreAdj {}: write", value), path);
 }
 
-SyncMessage expect(const SyncChannel& channel, SyncType wanted) {
-    SyncMessage message = channel.receive();
-    if (message.type == SyncType::kError) throw Error(message.text, message.errno_value);
-    if (message.type != wanted)
-        fail("sync channel: unexpected message {}", static_cast<int>(message.type));
-    return message;
-}
-
 // Sends to the init, which is mounting meanwhile. When it failed and exited first, the send
 // fails, and its own error (already on the channel) is the one to report.
 void send_to_init(const SyncChannel& channel, const std::function<void()>& send) {
@@ -176,29 +168,27 @@ LaunchedInit launch_init(const LaunchRequest& request) {
     scope.restore();
 
     if (init_waits_for_go) {
-        expect(parent_channel, SyncType::kNamespacesReady);
+        parent_channel.receive(SyncType::kNamespacesReady);
         if (plan.new_user)
             write_id_maps(pid, spec.linux_config.uid_mappings, spec.linux_config.gid_mappings);
         cgroup_entry.add_process(pid);
         if (spec.process->oom_score_adj) write_oom_score_adj(pid, *spec.process->oom_score_adj);
     }
-    const auto go = [&] {
-        if (init_waits_for_go) parent_channel.send(SyncType::kGo, 0, std::to_string(pid));
-    };
-    if (request.cgroups != nullptr) {
-        // Off the init's CPU before the go, so the cgroup work overlaps its mounts
-        // (sys/cpu_placement.hpp).
+    {
+        // Off the init's CPU before a go, so the cgroup work overlaps its mounts
+        // (sys/cpu_placement.hpp); without a go the init was started on the other one.
         std::optional<sys::OnAnotherCpu> elsewhere;
-        if (init_waits_for_go) elsewhere.emplace();
-        go();
-        if (request.make_cgroups) request.make_cgroups();
-        send_to_init(parent_channel, [&] { cgroup_entry.send_v1(parent_channel); });
-        // The init joins while the limits are written; it waits for them before pivot_root.
-        if (request.apply_resources) request.apply_resources();
-        send_to_init(parent_channel, [&] { parent_channel.send(SyncType::kResourcesApplied); });
-        if (request.while_init_prepares) request.while_init_prepares(pid);
-    } else {
-        go();
+        if (init_waits_for_go && request.cgroups != nullptr) elsewhere.emplace();
+        if (init_waits_for_go) parent_channel.send(SyncType::kGo, 0, std::to_string(pid));
+        if (request.cgroups != nullptr) {
+            if (request.make_cgroups) request.make_cgroups();
+            send_to_init(parent_channel, [&] { cgroup_entry.send_v1(parent_channel); });
+            // The init joins while the limits are written; it waits for them before it
+            // makes the devices.
+            if (request.apply_resources) request.apply_resources();
+            send_to_init(parent_channel,
+                         [&] { parent_channel.send(SyncType::kResourcesApplied); });
+        }
         if (request.while_init_prepares) request.while_init_prepares(pid);
     }
     LaunchedInit launched;

@@ -49,6 +49,16 @@ SyncMessage SyncChannel::receive() const {
     return std::move(*message);
 }
 
+SyncMessage SyncChannel::receive(SyncType wanted) const {
+    SyncMessage message = receive();
+    if (message.type == SyncType::kError && wanted != SyncType::kError)
+        throw Error(message.text, message.errno_value);
+    if (message.type != wanted)
+        fail("sync channel: expected message {}, got message {}", static_cast<int>(wanted),
+             static_cast<int>(message.type));
+    return message;
+}
+
 std::optional<SyncMessage> SyncChannel::receive_unless_closed() const {
     std::array<char, kFrameMax> frame{};
     sys::UniqueFd passed;

@@ -89,6 +89,9 @@ public:
     // Throws when the peer closed the channel ("init exited during setup") or sent a
     // malformed frame.
     SyncMessage receive() const;
+    // receive() of a message that must be of type wanted: a kError from the peer is thrown
+    // as that error, any other type fails naming both.
+    SyncMessage receive(SyncType wanted) const;
     // The same, but nullopt when the peer closed the channel: an exec'd process's channel
     // end is close-on-exec, so EOF after kReady means execve succeeded.
     std::optional<SyncMessage> receive_unless_closed() const;
