@@ -62,3 +62,31 @@ TEST(IdleMemory, PlanCoversTheCodeAndNoWritablePage) {
         }
     }
 }
+
+namespace {
+
+int count_mappings() {
+    std::ifstream maps("/proc/self/maps");
+    int count = 0;
+    for (std::string line; std::getline(maps, line);) ++count;
+    return count;
+}
+
+}  // namespace
+
+// The wait gives its own code page a mapping of its own (so that fault-around maps back one
+// page, not 64 KiB) and must hand it back to the code mapping before returning: a page left
+// MADV_DONTFORK would be missing from any child the init forks later (its hooks).
+TEST(IdleMemory, ReleaseReturnsWithTheMappingsItFound) {
+    const IdleMemoryPlan plan = hako::process::plan_idle_memory();
+    int pipe_fds[2];
+    ASSERT_EQ(::pipe(pipe_fds), 0);
+    ASSERT_EQ(::write(pipe_fds[1], "x", 1), 1);  // readable: the wait returns at once
+    const int before = count_mappings();
+    hako::process::release_idle_memory_until_readable(plan, pipe_fds[0]);
+    EXPECT_EQ(count_mappings(), before);
+    // The dropped code faults back in: calling into it again works.
+    EXPECT_GT(hako::process::plan_idle_memory().count, 0);
+    ::close(pipe_fds[0]);
+    ::close(pipe_fds[1]);
+}

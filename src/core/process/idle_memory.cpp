@@ -108,9 +108,15 @@ int collect_segments(dl_phdr_info* info, std::size_t /*size*/, void* data) {
 }
 
 // Aligned so that its few hundred bytes never straddle two pages: the wait costs one code
-// page (and its fault-around neighbourhood) instead of every function on the way.
+// page instead of every function on the way. The kernel's fault-around would map that page's
+// cached 64 KiB neighbourhood back in with it (60 KiB of the init's 200 KiB budget), but it
+// stays inside the faulting mapping: marking this one page MADV_DONTFORK gives it a mapping
+// of its own for the wait, and MADV_DOFORK merges it back before anything could fork.
 [[gnu::noinline, gnu::aligned(512)]] void drop_code_and_poll(const IdleMemoryPlan* plan,
                                                              pollfd* wanted) {
+    const auto page = static_cast<long>(plan->page);
+    const long own_page = reinterpret_cast<long>(&drop_code_and_poll) & -page;
+    const bool isolated = raw_syscall3(SYS_madvise, own_page, page, MADV_DONTFORK) == 0;
     for (int i = 0; i < plan->count; ++i) {
         const Range& range = plan->ranges[static_cast<std::size_t>(i)];
         raw_syscall3(SYS_madvise, static_cast<long>(range.start), static_cast<long>(range.length),
@@ -118,6 +124,7 @@ int collect_segments(dl_phdr_info* info, std::size_t /*size*/, void* data) {
     }
     while (raw_syscall3(SYS_poll, reinterpret_cast<long>(wanted), 1, -1) == -EINTR) {
     }
+    if (isolated) raw_syscall3(SYS_madvise, own_page, page, MADV_DOFORK);
 }
 #else
 void drop_code_and_poll(const IdleMemoryPlan* plan, pollfd* wanted) {
@@ -134,7 +141,8 @@ void drop_code_and_poll(const IdleMemoryPlan* plan, pollfd* wanted) {
 
 IdleMemoryPlan plan_idle_memory() noexcept {
     IdleMemoryPlan plan;
-    PlanContext context{&plan, static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE))};
+    plan.page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
+    PlanContext context{&plan, plan.page};
     ::dl_iterate_phdr(collect_segments, &context);
     return plan;
 }

@@ -21,6 +21,7 @@ struct IdleMemoryPlan {
     };
     std::array<Range, 32> ranges{};
     int count = 0;
+    std::uintptr_t page = 4096;  // the system's page size
 };
 
 // Best effort: a plan with fewer ranges when something cannot be read.
