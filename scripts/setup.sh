@@ -5,6 +5,8 @@ set -euo pipefail
 
 packages=(
     build-essential cmake ninja-build pkg-config g++
+    # the static binary's hot code is linked first by lld (CMakeLists.txt, scripts/hot-code)
+    lld
     nlohmann-json3-dev libcli11-dev libfmt-dev libseccomp-dev libcap-dev
     libgtest-dev libgmock-dev googletest
     busybox-static python3 iproute2 jq
