@@ -105,8 +105,7 @@ int main(int argc, char** argv) {
                 exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
                 /* What PROGRAM left running is let go at its next signal-delivery stop. */
                 finishing = 1;
-                for (int i = 0; i < started.count; ++i)
-                    syscall(SYS_tkill, started.ids[i], SIGSTOP);
+                for (int i = 0; i < started.count; ++i) syscall(SYS_tkill, started.ids[i], SIGSTOP);
             }
             continue;
         }
