@@ -3,34 +3,28 @@ run sit together at the start of the binary's code, and the tracer that lists th
 program's clones, lets go of what execs or outlives it, and names what ran."""
 import os
 import subprocess
-import tempfile
+import sys
 import textwrap
 import unittest
 
 from hakotest import DEFAULT_TIMEOUT, HAKO_BIN, HakoTestCase, hako_only
 
 REPO = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+HOT_CODE_SCRIPTS = os.path.join(REPO, "scripts", "hot-code")
 ORDER_FILE = os.path.join(REPO, "src", "static_link", "hot-code.order")
-TRACER_SOURCE = os.path.join(REPO, "scripts", "hot-code", "trace_code.c")
-ORDER_TOOL = os.path.join(REPO, "scripts", "hot-code", "order.py")
+TRACER_SOURCE = os.path.join(HOT_CODE_SCRIPTS, "trace_code.c")
+ORDER_TOOL = os.path.join(HOT_CODE_SCRIPTS, "order.py")
+
+sys.path.insert(0, HOT_CODE_SCRIPTS)
+import order  # noqa: E402  (scripts/hot-code/order.py: the tool under test reads symbols so)
 
 
 def function_symbols(binary):
     """name -> (address, size) of the binary's functions (the first of a repeated name)."""
-    out = subprocess.run(["nm", "-S", "--defined-only", binary], check=True,
-                         capture_output=True, text=True).stdout
     symbols = {}
-    for line in out.splitlines():
-        fields = line.split()
-        if len(fields) == 4 and fields[2] in "tTwW":
-            symbols.setdefault(fields[3], (int(fields[0], 16), int(fields[1], 16)))
+    for address, size, name in order.function_symbols(binary):
+        symbols.setdefault(name, (address, size))
     return symbols
-
-
-def text_range(binary):
-    out = subprocess.run([ORDER_TOOL, "text-range", binary], check=True, capture_output=True,
-                         text=True).stdout.split()
-    return int(out[0], 16), int(out[1], 16)
 
 
 def linked_by_lld(binary):
@@ -51,7 +45,7 @@ class TestHotCodeOrder(HakoTestCase):
         self.assertGreaterEqual(len(present), 0.8 * len(listed),
                                 "src/static_link/hot-code.order is stale: run "
                                 "scripts/hot-code/record.sh")
-        start, end = text_range(HAKO_BIN)
+        start, end = order.executable_segment(HAKO_BIN)
         low = min(symbols[name][0] for name in present)
         high = max(symbols[name][0] + symbols[name][1] for name in present)
         hot_bytes = sum(symbols[name][1] for name in present)
@@ -110,7 +104,7 @@ class TestCodeTracer(HakoTestCase):
     def test_names_what_ran_in_the_program_and_its_clones(self):
         addresses = os.path.join(self.dir, "addresses")
         leftover_file = os.path.join(self.dir, "leftover")
-        start, end = text_range(self.tracee)
+        start, end = order.executable_segment(self.tracee)
         p = subprocess.run([self.tracer, addresses, "%x" % start, "%x" % end, self.tracee,
                             leftover_file], capture_output=True, text=True,
                            timeout=DEFAULT_TIMEOUT * 4)

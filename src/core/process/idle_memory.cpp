@@ -28,8 +28,8 @@ void add_range(IdleMemoryPlan& plan, std::uintptr_t start, std::uintptr_t length
 // The pages of [start, end) that are present and still the file's (pagemap bit 61, "file
 // page or shared anonymous"), merged into ranges. A page copied on write (bit 61 clear) is
 // skipped: dropping it would bring back the file's unrelocated bytes.
-void add_file_pages(IdleMemoryPlan& plan, std::uintptr_t start, std::uintptr_t end,
-                    std::uintptr_t page) {
+void add_file_pages(IdleMemoryPlan& plan, std::uintptr_t start, std::uintptr_t end) {
+    const std::uintptr_t page = plan.page;
     const sys::UniqueFd pagemap(::open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC));
     if (!pagemap) return;
     std::array<std::uint64_t, 64> entries{};
@@ -55,29 +55,24 @@ void add_file_pages(IdleMemoryPlan& plan, std::uintptr_t start, std::uintptr_t e
     add_range(plan, run_start, run_length);
 }
 
-struct PlanContext {
-    IdleMemoryPlan* plan;
-    std::uintptr_t page;
-};
-
 // dl_iterate_phdr works in the static binary too; the first object it reports is the
 // program itself. Segments without PF_W are never written, so MADV_DONTNEED just unmaps them
 // and the next access maps the same file page again. The writable segment holds state and
 // is left alone, but for the part of it that is RELRO (read-only once started).
 int collect_segments(dl_phdr_info* info, std::size_t /*size*/, void* data) {
-    auto& context = *static_cast<PlanContext*>(data);
-    const std::uintptr_t page = context.page;
+    auto& plan = *static_cast<IdleMemoryPlan*>(data);
+    const std::uintptr_t page = plan.page;
     for (int i = 0; i < info->dlpi_phnum; ++i) {
         const ElfW(Phdr)& segment = info->dlpi_phdr[i];
         const std::uintptr_t first = info->dlpi_addr + segment.p_vaddr;
         const std::uintptr_t start = first & ~(page - 1);
         if (segment.p_type == PT_LOAD && (segment.p_flags & PF_W) == 0) {
             const std::uintptr_t end = (first + segment.p_memsz + page - 1) & ~(page - 1);
-            add_range(*context.plan, start, end - start);
+            add_range(plan, start, end - start);
         } else if (segment.p_type == PT_GNU_RELRO) {
             // Only whole pages: the kernel protects RELRO rounded down at its end.
             const std::uintptr_t end = (first + segment.p_memsz) & ~(page - 1);
-            if (end > start) add_file_pages(*context.plan, start, end, page);
+            if (end > start) add_file_pages(plan, start, end);
         }
     }
     return 1;  // the program only, not the vDSO
@@ -142,8 +137,7 @@ void drop_code_and_poll(const IdleMemoryPlan* plan, pollfd* wanted) {
 IdleMemoryPlan plan_idle_memory() noexcept {
     IdleMemoryPlan plan;
     plan.page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
-    PlanContext context{&plan, plan.page};
-    ::dl_iterate_phdr(collect_segments, &context);
+    ::dl_iterate_phdr(collect_segments, &plan);
     return plan;
 }
 
